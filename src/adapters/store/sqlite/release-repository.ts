@@ -1,0 +1,117 @@
+import { and, asc, eq, gte, sql } from "drizzle-orm";
+import type { Organization, ReleaseRecord } from "../../../domain/releases/model.js";
+import type { ReleaseQuery } from "../../../ports/store.js";
+import type { Db } from "./open.js";
+import { organizations, releaseParties, releases } from "./schema.js";
+
+type Row = typeof releases.$inferSelect;
+
+const dateReviver = (key: string, value: unknown) =>
+  (key === "validFrom" || key === "validUntil") && typeof value === "string" ? new Date(value) : value;
+
+function toRecord(row: Row): ReleaseRecord {
+  return {
+    address: row.address,
+    creator: row.creator,
+    owners: JSON.parse(row.owners) as string[],
+    terminal: row.terminal,
+    data: JSON.parse(row.data, dateReviver) as ReleaseRecord["data"],
+    encryptedPin: row.encryptedPin,
+    deleted: row.deleted,
+    blocked: row.blocked,
+    pinRetrieved: row.pinRetrieved,
+    gateOut: row.gateOut === null ? null : new Date(row.gateOut),
+    createdAt: new Date(row.createdAt),
+    updatedAt: new Date(row.updatedAt),
+    version: row.version,
+    greenLights: JSON.parse(row.greenLights) as ReleaseRecord["greenLights"],
+  };
+}
+
+function toRow(r: ReleaseRecord): Row {
+  const owners = r.owners.map((o) => o.toLowerCase());
+  return {
+    address: r.address.toLowerCase(),
+    creator: r.creator.toLowerCase(),
+    owner: owners[owners.length - 1] ?? r.creator.toLowerCase(),
+    owners: JSON.stringify(owners),
+    terminal: r.terminal?.toLowerCase() ?? null,
+    data: JSON.stringify(r.data),
+    blNumber: r.data.billOfLading.blNumber,
+    containerNumber: r.data.container.containerNumber,
+    encryptedPin: r.encryptedPin,
+    deleted: r.deleted,
+    blocked: r.blocked,
+    pinRetrieved: r.pinRetrieved,
+    gateOut: r.gateOut?.getTime() ?? null,
+    createdAt: r.createdAt.getTime(),
+    updatedAt: r.updatedAt.getTime(),
+    version: r.version,
+    greenLights: JSON.stringify(r.greenLights),
+  };
+}
+
+/** Releases and organisations over drizzle; the hot read paths are prepared once. */
+export class ReleaseRepository {
+  private readonly byAddress;
+  private readonly orgByAddress;
+
+  constructor(protected readonly db: Db) {
+    this.byAddress = db
+      .select()
+      .from(releases)
+      .where(eq(releases.address, sql.placeholder("address")))
+      .prepare();
+    this.orgByAddress = db
+      .select({ address: organizations.address, name: organizations.name, vat: organizations.vat })
+      .from(organizations)
+      .where(eq(organizations.address, sql.placeholder("address")))
+      .prepare();
+  }
+
+  findRelease(address: string): ReleaseRecord | undefined {
+    const row = this.byAddress.get({ address: address.toLowerCase() });
+    return row ? toRecord(row) : undefined;
+  }
+
+  listReleases(q: ReleaseQuery): ReleaseRecord[] {
+    const conditions = [eq(releaseParties.party, q.visibleTo.toLowerCase())];
+    if (q.bl) conditions.push(eq(releases.blNumber, q.bl));
+    if (q.container) conditions.push(eq(releases.containerNumber, q.container));
+    if (q.since) conditions.push(gte(releases.updatedAt, q.since.getTime()));
+    const query = this.db
+      .selectDistinct({ release: releases })
+      .from(releaseParties)
+      .innerJoin(releases, eq(releases.address, releaseParties.release))
+      .where(and(...conditions))
+      .orderBy(asc(releases.createdAt), asc(releases.address));
+    const rows = q.limit > 0 ? query.limit(q.limit).offset((q.page - 1) * q.limit).all() : query.all();
+    return rows.map((r) => toRecord(r.release));
+  }
+
+  upsertRelease(release: ReleaseRecord): void {
+    const row = toRow(release);
+    const parties = new Set([...(JSON.parse(row.owners) as string[]), ...(row.terminal ? [row.terminal] : [])]);
+    this.db.transaction((tx) => {
+      tx.insert(releases).values(row).onConflictDoUpdate({ target: releases.address, set: row }).run();
+      tx.delete(releaseParties).where(eq(releaseParties.release, row.address)).run();
+      for (const party of parties) tx.insert(releaseParties).values({ release: row.address, party }).run();
+    });
+  }
+
+  findOrganization(address: string): Organization | undefined {
+    return this.orgByAddress.get({ address: address.toLowerCase() });
+  }
+
+  upsertOrganization(org: Organization & { role?: string; publicKey?: string }): void {
+    const row = {
+      address: org.address.toLowerCase(),
+      name: org.name,
+      vat: org.vat,
+      role: org.role ?? "",
+      publicKey: org.publicKey ?? "",
+      updatedAt: Date.now(),
+    };
+    this.db.insert(organizations).values(row).onConflictDoUpdate({ target: organizations.address, set: row }).run();
+  }
+}

@@ -1,0 +1,18 @@
+import type { Store } from "../../../ports/store.js";
+import { openDatabase } from "./open.js";
+import { ReleaseRepository } from "./release-repository.js";
+
+/** The Store port over one SQLite file. */
+export class SqliteStore extends ReleaseRepository implements Store {
+  static open(file: string): SqliteStore {
+    return new SqliteStore(openDatabase(file));
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.$client.transaction(fn)();
+  }
+
+  close(): void {
+    if (this.db.$client.open) this.db.$client.close();
+  }
+}

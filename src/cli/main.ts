@@ -1,0 +1,51 @@
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../config/load.js";
+import { startGateway } from "../main.js";
+
+const USAGE = `usage: scr <command> [options]
+
+commands:
+  start [--config <file>]   run the gateway (embedded defaults without --config)
+`;
+
+/** Runs one command; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "start":
+      return start(rest);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`scr: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function start(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: "string", short: "c" } } });
+  let gateway;
+  try {
+    gateway = await startGateway(loadConfig(values.config));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`scr: ${err.message}\n`);
+      return 78; // EX_CONFIG
+    }
+    throw err;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      gateway.ctx.logger.info({ signal }, "stopping");
+      resolve();
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+  await gateway.stop();
+  return 0;
+}

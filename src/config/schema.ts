@@ -1,0 +1,100 @@
+import { z } from "zod";
+
+/** log4js-style level names the spec documents, mapped onto pino's. */
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "off"] as const;
+
+const sizeWithUnit = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*[KMG]?B?$/i, "a size such as 100M")])
+  .describe("bytes, or a size such as 10K, 100M or 1G");
+
+/** The `file` appender of the spec's log4js section. `type` and `layout` are accepted for
+ * compatibility with existing files: output is always JSON lines, rotated by size. */
+const fileAppender = z
+  .object({
+    type: z.enum(["file", "dateFile"]).optional(),
+    filename: z.string().min(1),
+    maxLogSize: sizeWithUnit.optional(),
+    backups: z.number().int().min(0).max(1000).optional(),
+    compress: z.boolean().optional(),
+    layout: z.object({ type: z.string(), pattern: z.string().optional() }).strict().optional(),
+  })
+  .strict();
+
+const ssl = z
+  .object({
+    serverCert: z.string().min(1),
+    serverKey: z.string().min(1),
+  })
+  .strict();
+
+const httpServer = z
+  .object({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(5000),
+    ssl: ssl.optional(),
+    /** Largest accepted request body, in bytes, for REST and RPC alike. */
+    bodyLimit: z.number().int().positive().default(1024 * 1024),
+    /** A whole request must arrive within this many milliseconds. */
+    requestTimeoutMs: z.number().int().positive().default(30_000),
+    /** Upper bound on an RPC deadline a client may ask for, in milliseconds. */
+    maxRpcTimeoutMs: z.number().int().positive().default(120_000),
+  })
+  .strict();
+
+const chain = z
+  .object({
+    /** JSON-RPC URL of an EVM node (Besu, Quorum, Geth, anvil). Absent: a local anvil is
+     * started in the data directory. */
+    rpcUrl: z.string().url().optional(),
+    chainId: z.number().int().positive().optional(),
+    contracts: z
+      .object({
+        organizationRegistry: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+        connections: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+        releaseRegistry: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+      })
+      .strict()
+      .optional(),
+    confirmations: z.number().int().min(0).max(1000).default(0),
+  })
+  .strict();
+
+const wallet = z
+  .object({
+    /** Keystore file, relative to the data directory. */
+    keystore: z.string().min(1).default("wallet.json"),
+    /** Environment variable holding the keystore passphrase. */
+    passphraseEnv: z.string().min(1).default("SCR_WALLET_PASSPHRASE"),
+    /** File holding the keystore passphrase; used when the variable is unset. */
+    passphraseFile: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    protocol: z.enum(["http", "https"]).default("http"),
+    baseURL: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~\-/]*[^/]$|^\/$/, "a path starting with / and not ending with /")
+      .default("/tmining/api/v1"),
+    /** The SQLite database file, relative to the data directory. */
+    sqliteDB: z.string().min(1).default("db.sqlite3"),
+    /** Absent: no authentication. A `.pem` public key or a `.txt` shared secret. */
+    authentication: z.string().min(1).optional(),
+    subscriptionAuthTokenInBody: z.boolean().default(false),
+    dataDir: z.string().min(1).default("./data"),
+    httpServer: httpServer.default(httpServer.parse({})),
+    log4js: z
+      .object({
+        level: z.enum(LOG_LEVELS).default("info"),
+        file: fileAppender.optional(),
+      })
+      .strict()
+      .default({ level: "info" }),
+    chain: chain.default(chain.parse({})),
+    wallet: wallet.default(wallet.parse({})),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

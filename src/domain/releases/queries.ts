@@ -1,0 +1,43 @@
+import { NotFoundError } from "../errors.js";
+import { checkAddress, checkPositiveInt, checkText, parseTimestamp } from "../validation.js";
+import type { ReleaseStore, OrganizationStore } from "../../ports/store.js";
+import type { Organization, ReleaseView } from "./model.js";
+import { isVisibleTo, viewFor } from "./view.js";
+
+export const MAX_PAGE_SIZE = 1000;
+
+export interface ListReleasesInput {
+  limit: number;
+  page: number;
+  since: string;
+  bl: string;
+  container: string;
+}
+
+/** Read use cases. They only touch the local cache, never the chain. */
+export class ReleaseQueries {
+  constructor(private readonly store: ReleaseStore & OrganizationStore) {}
+
+  list(self: Organization, input: ListReleasesInput): ReleaseView[] {
+    const limit = checkPositiveInt("limit", input.limit, MAX_PAGE_SIZE);
+    const page = checkPositiveInt("page", input.page, Number.MAX_SAFE_INTEGER);
+    const releases = this.store.listReleases({
+      visibleTo: self.address.toLowerCase(),
+      bl: input.bl ? checkText("bl", input.bl) : undefined,
+      container: input.container ? checkText("container", input.container) : undefined,
+      since: input.since ? parseTimestamp("since", input.since) : undefined,
+      limit,
+      page: page === 0 ? 1 : page,
+    });
+    return releases.map((r) => viewFor(r, self, (a) => this.store.findOrganization(a)));
+  }
+
+  get(self: Organization, address: string): ReleaseView {
+    const id = checkAddress("address", address);
+    const release = this.store.findRelease(id);
+    if (!release || !isVisibleTo(release, self.address)) {
+      throw new NotFoundError(`release ${address} not found`);
+    }
+    return viewFor(release, self, (a) => this.store.findOrganization(a));
+  }
+}

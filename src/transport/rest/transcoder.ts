@@ -1,0 +1,109 @@
+import { create, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { reflect } from "@bufbuild/protobuf/reflect";
+import { createHandlerContext, type HandlerContext } from "@connectrpc/connect";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { InvalidArgumentError, UnimplementedError } from "../../domain/errors.js";
+import type { BoundService } from "../services/index.js";
+import type { RestRoute } from "./http-rules.js";
+import { fromLegacyJson, mergeLegacyJson, parseEnum, parseScalar, toLegacyJson, type Json } from "./legacy-json.js";
+
+type UnaryFn = (req: Message, ctx: HandlerContext) => Promise<unknown> | unknown;
+
+/**
+ * Builds the request message of a route from the path, the query and the body, exactly as
+ * the `google.api.http` rule binds them.
+ */
+export function buildRequest(route: RestRoute, req: FastifyRequest): Message {
+  const input = route.method.input;
+  const message = create(input);
+  const r = reflect(input, message);
+  const bound = new Set(route.pathFields);
+
+  const params = req.params as Record<string, string>;
+  for (const name of route.pathFields) {
+    r.set(fieldNamed(input, name), params[name] ?? "");
+  }
+
+  if (route.body === "*") {
+    if (req.body !== undefined) mergeLegacyJson(input, message, req.body, "");
+    for (const f of input.fields) bound.add(f.name);
+  } else if (route.body) {
+    const field = fieldNamed(input, route.body);
+    if (req.body !== undefined && field.message) {
+      r.set(field, reflect(field.message, fromLegacyJson(field.message, req.body, "")) as never);
+    }
+    bound.add(route.body);
+  }
+
+  const query = req.query as Record<string, string | string[]>;
+  for (const [key, raw] of Object.entries(query)) {
+    const field = input.fields.find((f) => (f.jsonName === key || f.name === key) && !bound.has(f.name));
+    if (!field || field.fieldKind === "message" || field.fieldKind === "map") {
+      throw new InvalidArgumentError(key, "is not a parameter of this endpoint");
+    }
+    if (Array.isArray(raw)) throw new InvalidArgumentError(key, "must be given once");
+    if (field.fieldKind === "list") throw new InvalidArgumentError(key, "is not a parameter of this endpoint");
+    r.set(field, field.enum ? parseEnum(field.enum, raw, key) : parseQueryScalar(field, raw, key));
+  }
+
+  const key = req.headers["idempotency-key"];
+  const keyField = input.fields.find((f) => f.name === "idempotency_key");
+  if (keyField && typeof key === "string" && key !== "" && !r.isSet(keyField)) r.set(keyField, key);
+  return message;
+}
+
+function parseQueryScalar(field: DescField, raw: string, key: string): unknown {
+  if (field.scalar === undefined) throw new InvalidArgumentError(key, "is not a parameter of this endpoint");
+  if (field.scalar === 8 /* BOOL */) {
+    if (raw !== "true" && raw !== "false") throw new InvalidArgumentError(key, "must be true or false");
+    return raw === "true";
+  }
+  return parseScalar(field.scalar, field.scalar === 9 /* STRING */ ? raw : raw.trim(), key);
+}
+
+function fieldNamed(desc: DescMessage, name: string): DescField {
+  const field = desc.fields.find((f) => f.name === name);
+  if (!field) throw new Error(`${desc.typeName} has no field ${name}`);
+  return field;
+}
+
+/** Renders the response per `response_body`, or nothing for 202/204. */
+export function renderResponse(route: RestRoute, output: Message): Json | undefined {
+  if (route.successStatus === 204 || route.successStatus === 202) return undefined;
+  const json = toLegacyJson(route.method.output, output);
+  if (!route.responseBody) return json;
+  return json[fieldNamed(route.method.output, route.responseBody).jsonName] ?? null;
+}
+
+/** A Fastify handler that calls the bound implementation in-process: no RPC round trip. */
+export function restHandler(route: RestRoute, bound: BoundService) {
+  const impl = (bound.impl as Record<string, UnaryFn | undefined>)[route.method.localName];
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    // Bad input is reported as such even where the method is not served yet.
+    const message = buildRequest(route, req);
+    if (!impl) {
+      throw new UnimplementedError(`${route.httpMethod} ${route.template} is not available in this version`);
+    }
+    const abort = new AbortController();
+    req.raw.once("close", () => {
+      if (!reply.raw.writableFinished) abort.abort();
+    });
+    const ctx = createHandlerContext({
+      service: bound.service,
+      method: route.method,
+      protocolName: "rest",
+      requestMethod: req.method,
+      url: req.url,
+      requestSignal: abort.signal,
+      requestHeader: Object.entries(req.headers).flatMap(([k, v]) =>
+        v === undefined ? [] : Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]],
+      ),
+    });
+    const result = await impl(message, ctx);
+    const output = create(route.method.output, result as never);
+    ctx.responseHeader.forEach((value, name) => void reply.header(name, value));
+    reply.code(route.successStatus);
+    const body = renderResponse(route, output);
+    return body === undefined ? reply.send() : reply.send(body);
+  };
+}

@@ -1,0 +1,56 @@
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
+import type { Logger } from "pino";
+import { isFault, toConnectError } from "../errors.js";
+import type { BoundService } from "../services/index.js";
+import { registerReflection } from "./reflection.js";
+
+export interface RpcOptions {
+  services: BoundService[];
+  logger: Logger;
+  readMaxBytes: number;
+  writeMaxBytes: number;
+  maxTimeoutMs: number;
+  shutdownSignal?: AbortSignal;
+}
+
+/** Maps domain errors to Connect codes, the same mapping REST uses, and logs real faults. */
+function errorInterceptor(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (err) {
+      if (isFault(err)) logger.error({ err, procedure: req.url }, "rpc fault");
+      throw toConnectError(err);
+    }
+  };
+}
+
+export function routes(services: BoundService[]) {
+  return (router: ConnectRouter) => {
+    for (const { service, impl } of services) router.service(service, impl);
+    registerReflection(
+      router,
+      services.map((s) => s.service),
+    );
+  };
+}
+
+/**
+ * gRPC, gRPC-Web and Connect for every bound service. connect-fastify installs no-op body
+ * parsers in its scope, so it lives in its own encapsulated plugin beside the REST routes.
+ */
+export const rpcPlugin: FastifyPluginAsync<RpcOptions> = async (app: FastifyInstance, opts) => {
+  await app.register(fastifyConnectPlugin, {
+    routes: routes(opts.services),
+    interceptors: [errorInterceptor(opts.logger)],
+    readMaxBytes: opts.readMaxBytes,
+    writeMaxBytes: opts.writeMaxBytes,
+    maxTimeoutMs: opts.maxTimeoutMs,
+    shutdownSignal: opts.shutdownSignal,
+    grpc: true,
+    grpcWeb: true,
+    connect: true,
+  });
+};
