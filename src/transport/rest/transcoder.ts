@@ -95,9 +95,7 @@ export function restHandler(route: RestRoute, bound: BoundService) {
       requestMethod: req.method,
       url: req.url,
       requestSignal: abort.signal,
-      requestHeader: Object.entries(req.headers).flatMap(([k, v]) =>
-        v === undefined ? [] : Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]],
-      ),
+      requestHeader: headerPairs(req.headers),
     });
     const result = await impl(message, ctx);
     const output = create(route.method.output, result as never);
@@ -106,4 +104,14 @@ export function restHandler(route: RestRoute, bound: BoundService) {
     const body = renderResponse(route, output);
     return body === undefined ? reply.send() : reply.send(body);
   };
+}
+
+/** Node's request headers as pairs; HTTP/2 pseudo-headers (`:path`, …) are not headers. */
+function headerPairs(headers: FastifyRequest["headers"]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || name.startsWith(":")) continue;
+    for (const v of Array.isArray(value) ? value : [value]) pairs.push([name, v]);
+  }
+  return pairs;
 }
