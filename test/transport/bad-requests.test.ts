@@ -19,7 +19,7 @@ async function call(method: string, path: string, body?: string, headers: Record
     headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as { code: number; description: string } | undefined };
 }
 
 const ADDR = "0x79ED95e778d1C3284636Ab0Be741Ce6836252Fb0";
@@ -52,7 +52,7 @@ describe("bad REST requests get a legacy error body with a 4xx, never a 500", ()
   it("a method the contract declares but this version does not serve → 501", async () => {
     const res = await call("PUT", `/releases/${ADDR}/revoke`, undefined);
     expect(res.status).toBe(501);
-    expect(res.body.code).toBe(9);
+    expect(res.body?.code).toBe(9);
   });
 
   it("an empty JSON body on a call without a body is accepted as no body", async () => {
@@ -69,7 +69,7 @@ describe("bad RPC requests get invalid_argument, never internal", () => {
       body: '{"address": 12}',
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).code).toBe("invalid_argument");
+    expect(((await res.json()) as { code: string }).code).toBe("invalid_argument");
   });
 
   it("a malformed address names the field", async () => {

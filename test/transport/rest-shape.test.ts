@@ -35,7 +35,7 @@ describe("REST JSON is the spec's, key for key", () => {
     const res = await fetch(`${gw.rest}/releases/${specRelease.address}`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-    const body = await res.json();
+    const body = (await res.json()) as Record<string, unknown>;
     const expected = {
       ...specRelease,
       release_data: {

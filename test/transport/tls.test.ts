@@ -28,9 +28,9 @@ beforeAll(async () => {
 });
 afterAll(() => gw.stop());
 
-function httpsGet(url: string, alpn: string[]): Promise<{ status: number; body: string; alpn: string | false }> {
+function httpsGet(url: string, alpn: string[]): Promise<{ status: number; body: string; alpn: string | false | null }> {
   return new Promise((resolve, reject) => {
-    const req = https.get(url, { ca: cert, ALPNProtocols: alpn, agent: false }, (res) => {
+    const req = https.get(url, { ca: cert, agent: false, ...({ ALPNProtocols: alpn } as object) }, (res) => {
       const negotiated = (res.socket as import("node:tls").TLSSocket).alpnProtocol;
       let body = "";
       res.on("data", (c) => (body += c));
