@@ -1,11 +1,14 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { startGateway } from "../main.js";
+import { walletCommand } from "./wallet.js";
 
 const USAGE = `usage: scr <command> [options]
 
 commands:
   start [--config <file>]   run the gateway (embedded defaults without --config)
+  wallet init|show|export-public-key
+                            the organisation's keys, encrypted at rest (scr wallet --help)
 `;
 
 /** Runs one command; resolves to the process exit code. */
@@ -14,6 +17,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "start":
       return start(rest);
+    case "wallet":
+      return walletCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case undefined:
     case "help":
     case "--help":
