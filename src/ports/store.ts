@@ -1,4 +1,5 @@
 import type { Organization, ReleaseRecord } from "../domain/releases/model.js";
+import type { OperationStore } from "./operations.js";
 
 export interface ReleaseQuery {
   /** Only releases whose ownership chain contains, or whose terminal is, this address. */
@@ -26,6 +27,7 @@ export interface OrganizationStore {
 }
 
 export interface Store extends ReleaseStore, OrganizationStore {
+  readonly operations: OperationStore;
   /** Runs `fn` in one SQLite transaction. */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -60,3 +60,62 @@ export const organizations = sqliteTable(
   },
   (t) => [index("organizations_vat").on(t.vat)],
 );
+
+/**
+ * Every accepted write. A row exists before the caller hears 202, so nothing accepted is
+ * lost; `idempotency_key` makes a retried request return the same row.
+ */
+export const operations = sqliteTable(
+  "operations",
+  {
+    id: text("id").primaryKey(),
+    idempotencyKey: text("idempotency_key").unique(),
+    /** A hash of what was asked, to tell a retry from a different request reusing a key. */
+    requestHash: text("request_hash").notNull(),
+    kind: text("kind").notNull(),
+    release: text("release"),
+    signer: text("signer").notNull(),
+    /** pending | submitted | confirmed | failed */
+    state: text("state").notNull(),
+    to: text("to").notNull(),
+    data: text("data").notNull(),
+    nonce: integer("nonce"),
+    gasLimit: text("gas_limit"),
+    txHash: text("tx_hash"),
+    blockNumber: integer("block_number"),
+    failureReason: text("failure_reason"),
+    /** Attempts to estimate that were deferred behind earlier unconfirmed writes. */
+    deferrals: integer("deferrals").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("operations_state").on(t.state, t.createdAt),
+    index("operations_signer_nonce").on(t.signer, t.nonce),
+  ],
+);
+
+/** Each signed transaction, committed before it is broadcast; a fee bump adds a row. */
+export const transactions = sqliteTable(
+  "transactions",
+  {
+    hash: text("hash").primaryKey(),
+    operationId: text("operation_id")
+      .notNull()
+      .references(() => operations.id),
+    nonce: integer("nonce").notNull(),
+    raw: text("raw").notNull(),
+    maxFeePerGas: text("max_fee_per_gas"),
+    maxPriorityFeePerGas: text("max_priority_fee_per_gas"),
+    gasPrice: text("gas_price"),
+    sentAt: integer("sent_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("transactions_operation").on(t.operationId)],
+);
+
+/** The next nonce per signer: assigned at source and persisted before signing. */
+export const signerNonces = sqliteTable("signer_nonces", {
+  signer: text("signer").primaryKey(),
+  next: integer("next").notNull(),
+});

@@ -1,5 +1,6 @@
 import type { Store } from "../../../ports/store.js";
 import { openDatabase } from "./open.js";
+import { OperationRepository } from "./operation-repository.js";
 import { ReleaseRepository } from "./release-repository.js";
 
 /** The Store port over one SQLite file. */
@@ -7,6 +8,8 @@ export class SqliteStore extends ReleaseRepository implements Store {
   static open(file: string): SqliteStore {
     return new SqliteStore(openDatabase(file));
   }
+
+  readonly operations = new OperationRepository(this.db);
 
   transaction<T>(fn: () => T): T {
     return this.db.$client.transaction(fn)();
