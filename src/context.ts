@@ -1,8 +1,18 @@
 import type { Logger } from "pino";
 import type { Config } from "./config/schema.js";
+import type { WritePipeline } from "./domain/operations/pipeline.js";
 import type { ReleaseQueries } from "./domain/releases/queries.js";
+import type { ContractAddresses } from "./adapters/chain/evm/contracts.js";
 import type { Identity } from "./ports/identity.js";
 import type { Store } from "./ports/store.js";
+import type { Wallet } from "./ports/wallet.js";
+
+/** The chain side: present when the gateway runs against a node (always, outside tests). */
+export interface ChainContext {
+  wallet: Wallet;
+  pipeline: WritePipeline;
+  addresses: ContractAddresses;
+}
 
 /** Everything the transports need, built once by main.ts (or by a test with its own parts). */
 export interface AppContext {
@@ -11,4 +21,5 @@ export interface AppContext {
   store: Store;
   identity: Identity;
   releases: ReleaseQueries;
+  chain?: ChainContext;
 }

@@ -1,44 +1,78 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { Contract } from "ethers";
 import type { Logger } from "pino";
 import { buildApp, type App } from "./app.js";
-import { resolveFrom, type Config } from "./config/load.js";
+import { resolveFrom, type LoadedConfig } from "./config/load.js";
 import type { AppContext } from "./context.js";
+import { WritePipeline } from "./domain/operations/pipeline.js";
 import { ReleaseQueries } from "./domain/releases/queries.js";
-import { StaticIdentity } from "./adapters/identity/static-identity.js";
+import { connectChain, localAdmin, type ConnectedChain } from "./adapters/chain/connect.js";
+import { Role, interfaces } from "./adapters/chain/evm/contracts.js";
+import { readOrganization } from "./adapters/chain/evm/registry-reader.js";
+import { RegistryIdentity } from "./adapters/identity/registry-identity.js";
 import { SqliteStore } from "./adapters/store/sqlite/store.js";
+import { openWallet } from "./adapters/wallet/open.js";
+import type { Wallet } from "./ports/wallet.js";
 import { createLogger } from "./logging/logger.js";
 
 export interface Gateway {
   app: App;
   ctx: AppContext;
   url: string;
+  chain: ConnectedChain;
   stop(): Promise<void>;
 }
 
-export function dataPath(config: Config & { baseDir: string }, file: string): string {
+export function dataPath(config: LoadedConfig, file: string): string {
   return resolveFrom(resolveFrom(config.baseDir, config.dataDir), file);
 }
 
-/** Builds every part from the configuration and starts listening. */
-export async function startGateway(config: Config & { baseDir: string }, logger?: Logger): Promise<Gateway> {
+/** The sandbox's own organisation on the local chain, as the spec's UAT calls it. */
+const SANDBOX_SELF = { name: "Test entity 1", vat: "BE0000000001", role: Role.Forwarder };
+
+/**
+ * Builds every part from the configuration and starts listening. Parts are stopped in
+ * reverse order on failure and on stop().
+ */
+export async function startGateway(config: LoadedConfig, logger?: Logger): Promise<Gateway> {
   const log = logger ?? createLogger(config);
-  const store = SqliteStore.open(dataPath(config, config.sqliteDB));
-  const ctx: AppContext = {
-    config,
-    logger: log,
-    store,
-    identity: new StaticIdentity({ missing: "this gateway has no wallet yet: run `scr wallet init`" }),
-    releases: new ReleaseQueries(store),
-  };
-  const ssl = config.httpServer.ssl;
-  if (config.protocol === "https" && !ssl) {
-    store.close();
+  if (config.protocol === "https" && !config.httpServer.ssl) {
     throw new Error('"protocol": "https" needs httpServer.ssl.serverCert and httpServer.ssl.serverKey');
   }
-  let app: App;
+  const cleanup: (() => Promise<void> | void)[] = [];
+  const unwind = async () => {
+    for (const fn of cleanup.reverse()) await fn();
+    cleanup.length = 0;
+  };
   try {
-    app = await buildApp(ctx, {
+    const store = SqliteStore.open(dataPath(config, config.sqliteDB));
+    cleanup.push(() => store.close());
+    const wallet = openWallet(config, log);
+    const chain = await connectChain(config, log);
+    cleanup.push(() => chain.close());
+    if (chain.local) await joinSandbox(chain, wallet, log);
+
+    const self = await readOrganization(chain.chain, chain.addresses.organizationRegistry, wallet.address);
+    if (self) store.upsertOrganization(self);
+    else log.warn({ address: wallet.address }, "this organisation is not registered on the network yet");
+
+    const pipeline = new WritePipeline(store.operations, chain.chain, wallet, log, {
+      confirmations: Math.max(1, config.chain.confirmations),
+      stuckAfterMs: config.chain.stuckAfterSeconds * 1000,
+    });
+    await pipeline.start();
+    cleanup.push(() => pipeline.stop());
+
+    const ctx: AppContext = {
+      config,
+      logger: log,
+      store,
+      identity: new RegistryIdentity(wallet.address, store),
+      releases: new ReleaseQueries(store),
+      chain: { wallet, pipeline, addresses: chain.addresses },
+    };
+    const ssl = config.httpServer.ssl;
+    const app = await buildApp(ctx, {
       tls:
         config.protocol === "https" && ssl
           ? {
@@ -47,21 +81,34 @@ export async function startGateway(config: Config & { baseDir: string }, logger?
             }
           : undefined,
     });
+    cleanup.push(() => app.close());
     const address = await app.listener.listen();
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const url = `${config.protocol}://${host}:${address.port}`;
-    log.info({ url, baseURL: config.baseURL, data: join(config.dataDir) }, "scr-gateway listening");
-    return {
-      app,
-      ctx,
-      url,
-      async stop() {
-        await app.close();
-        store.close();
-      },
-    };
+    log.info({ url, baseURL: config.baseURL, wallet: wallet.address, chain: chain.rpcUrl }, "scr-gateway listening");
+    return { app, ctx, url, chain, stop: unwind };
   } catch (err) {
-    store.close();
+    await unwind();
     throw err;
   }
+}
+
+/**
+ * On the embedded local chain, this gateway's organisation is funded and registered as
+ * "Test entity 1", so the sandbox works from the first start.
+ */
+async function joinSandbox(chain: ConnectedChain, wallet: Wallet, log: Logger): Promise<void> {
+  await chain.chain.provider.send("anvil_setBalance", [wallet.address, "0x3635C9ADC5DEA00000"]);
+  if (await readOrganization(chain.chain, chain.addresses.organizationRegistry, wallet.address)) return;
+  const admin = localAdmin(chain.chain.provider);
+  const registry = new Contract(chain.addresses.organizationRegistry, interfaces.organizationRegistry, admin);
+  const tx = await registry.getFunction("register")(
+    wallet.address,
+    SANDBOX_SELF.name,
+    SANDBOX_SELF.vat,
+    SANDBOX_SELF.role,
+    wallet.encryptionPublicKeyPem,
+  );
+  for (let i = 0; i < 100 && !(await chain.chain.receipt(tx.hash)); i++) await new Promise((r) => setTimeout(r, 50));
+  log.warn({ address: wallet.address, organization: SANDBOX_SELF.name, vat: SANDBOX_SELF.vat }, "SANDBOX: registered this gateway's organisation on the local chain");
 }

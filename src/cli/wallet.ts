@@ -10,6 +10,7 @@ import {
   type PublicKeystore,
 } from "../adapters/wallet/keystore.js";
 import { resolvePassphrase } from "../adapters/wallet/passphrase.js";
+import { walletPaths } from "../adapters/wallet/paths.js";
 
 export interface CommandIo {
   stdout: NodeJS.WritableStream;
@@ -33,18 +34,6 @@ defaults (no --config), one is generated into <dataDir>/wallet.passphrase.
 `;
 
 /** Where the wallet files of a configuration are. */
-export function walletPaths(config: Config & { baseDir: string }): {
-  dataDir: string;
-  keystore: string;
-  passphraseFile?: string;
-} {
-  const dataDir = resolveFrom(config.baseDir, config.dataDir);
-  const keystore = resolveFrom(dataDir, config.wallet.keystore);
-  return config.wallet.passphraseFile === undefined
-    ? { dataDir, keystore }
-    : { dataDir, keystore, passphraseFile: resolveFrom(config.baseDir, config.wallet.passphraseFile) };
-}
-
 class UsageError extends Error {}
 
 /** `scr wallet ...`; resolves to the exit code (0 ok, 1 runtime error, 2 usage). */

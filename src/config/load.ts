@@ -3,6 +3,9 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { configSchema, type Config, type ConfigInput } from "./schema.js";
 
+/** A validated configuration, where it came from, and whether it is the embedded default. */
+export type LoadedConfig = Config & { baseDir: string; embedded?: boolean };
+
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
@@ -29,8 +32,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  * authentication file) are resolved against the file's folder, as the original API does.
  * Without a file the embedded defaults apply, relative to the working directory.
  */
-export function loadConfig(file?: string): Config & { baseDir: string } {
-  if (!file) return { ...parseConfig({}), baseDir: process.cwd() };
+export function loadConfig(file?: string): LoadedConfig {
+  if (!file) return { ...parseConfig({}), baseDir: process.cwd(), embedded: true };
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -43,7 +46,7 @@ export function loadConfig(file?: string): Config & { baseDir: string } {
   } catch (err) {
     throw new ConfigError(`configuration file ${file} is not valid JSON: ${(err as Error).message}`);
   }
-  return { ...parseConfig(json, `configuration file ${file}`), baseDir: dirname(resolve(file)) };
+  return { ...parseConfig(json, `configuration file ${file}`), baseDir: dirname(resolve(file)), embedded: false };
 }
 
 export function resolveFrom(baseDir: string, path: string): string {

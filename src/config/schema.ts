@@ -56,6 +56,21 @@ const chain = z
       .strict()
       .optional(),
     confirmations: z.number().int().min(0).max(1000).default(0),
+    /** Fixed legacy gas price in wei; 0 for free-gas permissioned networks. Absent: the
+     * node's fee market (EIP-1559 when the node has a base fee). */
+    gasPrice: z.number().int().min(0).optional(),
+    /** Seconds without a receipt before a transaction is re-sent with higher fees. */
+    stuckAfterSeconds: z.number().int().positive().default(60),
+    /** The embedded local chain (used when rpcUrl is absent). */
+    anvil: z
+      .object({
+        /** Seconds between state snapshots to the data directory. */
+        stateIntervalSeconds: z.number().int().positive().default(10),
+        /** Seconds per block; absent: a block per transaction. */
+        blockTime: z.number().int().positive().optional(),
+      })
+      .strict()
+      .default({ stateIntervalSeconds: 10 }),
   })
   .strict();
 
