@@ -5,6 +5,7 @@ import { ConnectionService } from "../../../gen/scr/v1/connection_service_pb.js"
 import { OperationService } from "../../../gen/scr/v1/operation_service_pb.js";
 import { ReleaseService } from "../../../gen/scr/v1/release_service_pb.js";
 import { SubscriptionService } from "../../../gen/scr/v1/subscription_service_pb.js";
+import { operationService } from "./operation-service.js";
 import { releaseService } from "./release-service.js";
 
 export interface BoundService {
@@ -19,6 +20,6 @@ export function boundServices(ctx: AppContext): BoundService[] {
     { service: ReleaseService, impl: releaseService(ctx) as BoundService["impl"] },
     { service: ConnectionService, impl: {} },
     { service: SubscriptionService, impl: {} },
-    { service: OperationService, impl: {} },
+    { service: OperationService, impl: operationService(ctx) as BoundService["impl"] },
   ];
 }
