@@ -42,11 +42,14 @@ export class Listener {
         { cert: opts.tls.cert, key: opts.tls.key, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"] },
         handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
       );
+      secure.on("connection", (socket: net.Socket) => socket.setNoDelay(true));
       this.h2 = secure;
       this.outer = secure;
     } else {
       this.h2 = http2.createServer({}, handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
-      this.outer = net.createServer((socket) => this.route(socket));
+      // http.createServer turns Nagle off by default; this outer server must do it itself or
+      // responses stall on delayed ACKs.
+      this.outer = net.createServer({ noDelay: true, keepAlive: true }, (socket) => this.route(socket));
     }
     this.h2.on("session", (session: http2.Http2Session) => {
       this.sessions.add(session);

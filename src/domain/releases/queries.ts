@@ -29,7 +29,13 @@ export class ReleaseQueries {
       limit,
       page: page === 0 ? 1 : page,
     });
-    return releases.map((r) => viewFor(r, self, (a) => this.store.findOrganization(a)));
+    // A page names the same few parties over and over: look each up once.
+    const orgs = new Map<string, Organization | undefined>();
+    const lookup = (a: string) => {
+      if (!orgs.has(a)) orgs.set(a, this.store.findOrganization(a));
+      return orgs.get(a);
+    };
+    return releases.map((r) => viewFor(r, self, lookup));
   }
 
   get(self: Organization, address: string): ReleaseView {

@@ -8,7 +8,7 @@ import {
   type DescMessage,
   type Message,
 } from "@bufbuild/protobuf";
-import { reflect, type ReflectMessage } from "@bufbuild/protobuf/reflect";
+import { reflect } from "@bufbuild/protobuf/reflect";
 import { timestampDate, timestampFromDate, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { InvalidArgumentError } from "../../domain/errors.js";
 import { legacy_name } from "../../../gen/scr/v1/options_pb.js";
@@ -31,55 +31,85 @@ export function enumLegacyName(desc: DescEnum, value: number): string | null {
   return getOption(v, legacy_name);
 }
 
-export function toLegacyJson(desc: DescMessage, message: Message): { [key: string]: Json } {
-  return renderMessage(reflect(desc, message));
+/**
+ * Renders a message, or a plain object of the message's init shape (as service handlers
+ * return them), as legacy JSON. A renderer is compiled once per message type.
+ */
+export function toLegacyJson(desc: DescMessage, message: object): { [key: string]: Json } {
+  return rendererFor(desc)(message);
 }
 
-function renderMessage(r: ReflectMessage): { [key: string]: Json } {
-  if (r.desc.typeName === TimestampSchema.typeName) throw new Error("timestamps render as strings");
-  const out: { [key: string]: Json } = {};
-  for (const field of r.fields) {
-    out[field.jsonName] = renderField(r, field);
+type Renderer = (message: object) => { [key: string]: Json };
+const renderers = new Map<string, Renderer>();
+
+function rendererFor(desc: DescMessage): Renderer {
+  let renderer = renderers.get(desc.typeName);
+  if (!renderer) {
+    // Registered before compiling the fields, so recursive message types terminate.
+    const fields: [string, (m: Record<string, unknown>) => Json][] = [];
+    renderer = (message) => {
+      const m = message as Record<string, unknown>;
+      const out: { [key: string]: Json } = {};
+      for (const [key, render] of fields) out[key] = render(m);
+      return out;
+    };
+    renderers.set(desc.typeName, renderer);
+    for (const field of desc.fields) fields.push([field.jsonName, compileField(field)]);
   }
-  return out;
+  return renderer;
 }
 
-function renderField(r: ReflectMessage, field: DescField): Json {
+function compileField(field: DescField): (m: Record<string, unknown>) => Json {
+  const value = compileValue(field);
+  const name = field.localName;
+  const read: (m: Record<string, unknown>) => unknown = field.oneof
+    ? (m) => {
+        const o = m[field.oneof!.localName] as { case?: string; value?: unknown } | undefined;
+        return o?.case === name ? o.value : undefined;
+      }
+    : (m) => m[name];
   switch (field.fieldKind) {
-    case "list": {
-      const list = r.get(field);
-      const items: Json[] = [];
-      for (const item of list) items.push(renderValue(field, item));
-      return items;
-    }
-    case "map": {
-      const map = r.get(field);
-      const obj: { [key: string]: Json } = {};
-      for (const [k, v] of map) obj[String(k)] = renderValue(field, v);
-      return obj;
-    }
+    case "list":
+      return (m) => ((read(m) as unknown[] | undefined) ?? []).map(value);
+    case "map":
+      return (m) => {
+        const obj: { [key: string]: Json } = {};
+        for (const [k, v] of Object.entries((read(m) as Record<string, unknown> | undefined) ?? {})) obj[k] = value(v);
+        return obj;
+      };
     case "message":
-      return r.isSet(field) ? renderValue(field, r.get(field)) : null;
+      return (m) => {
+        const v = read(m);
+        return v === undefined || v === null ? null : value(v);
+      };
     case "enum":
-      return r.isSet(field) || field.presence !== 1 ? renderValue(field, r.get(field)) : null;
-    case "scalar":
-      // Presence 1 is EXPLICIT: proto3 `optional`. Unset means null, not the zero value.
-      if (field.presence === 1 && !r.isSet(field)) return null;
-      if (field.oneof && !r.isSet(field)) return null;
-      return renderValue(field, r.get(field));
+    case "scalar": {
+      // Presence 1 is EXPLICIT (proto3 `optional`) and oneof members: unset is null.
+      const nullable = field.presence === 1 || field.oneof !== undefined;
+      const zero = field.fieldKind === "enum" ? 0 : scalarZero(field.scalar);
+      return (m) => {
+        const v = read(m);
+        if (v === undefined) return nullable ? null : value(zero);
+        return value(v);
+      };
+    }
   }
 }
 
-function renderValue(field: DescField, value: unknown): Json {
-  if (field.enum) return enumLegacyName(field.enum, value as number);
-  if (field.message) {
-    const m = value as ReflectMessage;
-    if (m.desc.typeName === TimestampSchema.typeName) {
-      return timestampDate(m.message as never).toISOString();
-    }
-    return renderMessage(m);
+function compileValue(field: DescField): (v: unknown) => Json {
+  if (field.enum) {
+    const names = new Map(field.enum.values.map((v) => [v.number, enumLegacyName(field.enum!, v.number)]));
+    return (v) => names.get(v as number) ?? null;
   }
-  return renderScalar(field.scalar, value);
+  if (field.message) {
+    if (field.message.typeName === TimestampSchema.typeName) {
+      return (v) => timestampDate(v as never).toISOString();
+    }
+    const sub = rendererFor(field.message);
+    return (v) => sub(v as object);
+  }
+  const type = field.scalar;
+  return (v) => renderScalar(type, v);
 }
 
 function renderScalar(type: ScalarType | undefined, value: unknown): Json {
@@ -89,6 +119,25 @@ function renderScalar(type: ScalarType | undefined, value: unknown): Json {
     return Number.isFinite(value as number) ? (value as number) : String(value);
   }
   return value as Json;
+}
+
+function scalarZero(type: ScalarType | undefined): unknown {
+  switch (type) {
+    case ScalarType.STRING:
+      return "";
+    case ScalarType.BOOL:
+      return false;
+    case ScalarType.BYTES:
+      return new Uint8Array(0);
+    case ScalarType.INT64:
+    case ScalarType.UINT64:
+    case ScalarType.SINT64:
+    case ScalarType.FIXED64:
+    case ScalarType.SFIXED64:
+      return 0n;
+    default:
+      return 0;
+  }
 }
 
 /**

@@ -68,7 +68,7 @@ function fieldNamed(desc: DescMessage, name: string): DescField {
 }
 
 /** Renders the response per `response_body`, or nothing for 202/204. */
-export function renderResponse(route: RestRoute, output: Message): Json | undefined {
+export function renderResponse(route: RestRoute, output: object): Json | undefined {
   if (route.successStatus === 204 || route.successStatus === 202) return undefined;
   const json = toLegacyJson(route.method.output, output);
   if (!route.responseBody) return json;
@@ -97,8 +97,7 @@ export function restHandler(route: RestRoute, bound: BoundService) {
       requestSignal: abort.signal,
       requestHeader: headerPairs(req.headers),
     });
-    const result = await impl(message, ctx);
-    const output = create(route.method.output, result as never);
+    const output = (await impl(message, ctx)) as object;
     ctx.responseHeader.forEach((value, name) => void reply.header(name, value));
     reply.code(route.successStatus);
     const body = renderResponse(route, output);

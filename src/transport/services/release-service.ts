@@ -14,7 +14,17 @@ const COLORS: Record<LightColor, Color> = {
   red: Color.RED,
 };
 
-const checksum = (address: string) => getAddress(address);
+/** EIP-55 checksums cost a keccak each; the same few parties recur on every release. */
+const checksums = new Map<string, string>();
+function checksum(address: string): string {
+  let out = checksums.get(address);
+  if (out === undefined) {
+    if (checksums.size > 50_000) checksums.clear();
+    out = getAddress(address);
+    checksums.set(address, out);
+  }
+  return out;
+}
 const ts = (d: Date | null) => (d ? timestampFromDate(d) : undefined);
 
 function light(l: GreenLight) {

@@ -55,6 +55,7 @@ function toRow(r: ReleaseRecord): Row {
 export class ReleaseRepository {
   private readonly byAddress;
   private readonly orgByAddress;
+  private readonly listStatements = new Map<string, { all(params: Record<string, unknown>): Row[] }>();
 
   constructor(protected readonly db: Db) {
     this.byAddress = db
@@ -74,19 +75,38 @@ export class ReleaseRepository {
     return row ? toRecord(row) : undefined;
   }
 
+  /**
+   * Visibility is an EXISTS on release_parties, so SQLite walks `releases_order` in order and
+   * stops after one page instead of sorting every visible row. One prepared statement per
+   * combination of filters, built on first use.
+   */
   listReleases(q: ReleaseQuery): ReleaseRecord[] {
-    const conditions = [eq(releaseParties.party, q.visibleTo.toLowerCase())];
-    if (q.bl) conditions.push(eq(releases.blNumber, q.bl));
-    if (q.container) conditions.push(eq(releases.containerNumber, q.container));
-    if (q.since) conditions.push(gte(releases.updatedAt, q.since.getTime()));
-    const query = this.db
-      .selectDistinct({ release: releases })
-      .from(releaseParties)
-      .innerJoin(releases, eq(releases.address, releaseParties.release))
-      .where(and(...conditions))
-      .orderBy(asc(releases.createdAt), asc(releases.address));
-    const rows = q.limit > 0 ? query.limit(q.limit).offset((q.page - 1) * q.limit).all() : query.all();
-    return rows.map((r) => toRecord(r.release));
+    const key = `${q.bl ? "b" : ""}${q.container ? "c" : ""}${q.since ? "s" : ""}${q.limit > 0 ? "l" : ""}`;
+    let stmt = this.listStatements.get(key);
+    if (!stmt) {
+      const conditions = [
+        sql`exists (select 1 from ${releaseParties} where ${releaseParties.release} = ${releases.address} and ${releaseParties.party} = ${sql.placeholder("party")})`,
+      ];
+      if (q.bl) conditions.push(eq(releases.blNumber, sql.placeholder("bl")));
+      if (q.container) conditions.push(eq(releases.containerNumber, sql.placeholder("container")));
+      if (q.since) conditions.push(gte(releases.updatedAt, sql.placeholder("since")));
+      const base = this.db
+        .select()
+        .from(releases)
+        .where(and(...conditions))
+        .orderBy(asc(releases.createdAt), asc(releases.address));
+      stmt = (q.limit > 0 ? base.limit(sql.placeholder("limit")).offset(sql.placeholder("offset")) : base).prepare();
+      this.listStatements.set(key, stmt);
+    }
+    const rows = stmt.all({
+      party: q.visibleTo.toLowerCase(),
+      bl: q.bl,
+      container: q.container,
+      since: q.since?.getTime(),
+      limit: q.limit,
+      offset: (q.page - 1) * q.limit,
+    });
+    return rows.map(toRecord);
   }
 
   upsertRelease(release: ReleaseRecord): void {
