@@ -4,10 +4,12 @@ import type { Logger } from "pino";
 import { buildApp, type App } from "./app.js";
 import { resolveFrom, type LoadedConfig } from "./config/load.js";
 import type { AppContext } from "./context.js";
+import { Indexer } from "./domain/indexer/indexer.js";
 import { WritePipeline } from "./domain/operations/pipeline.js";
 import { ReleaseQueries } from "./domain/releases/queries.js";
 import { connectChain, localAdmin, type ConnectedChain } from "./adapters/chain/connect.js";
 import { Role, interfaces } from "./adapters/chain/evm/contracts.js";
+import { ScrProjection } from "./adapters/chain/evm/projection.js";
 import { readOrganization } from "./adapters/chain/evm/registry-reader.js";
 import { RegistryIdentity } from "./adapters/identity/registry-identity.js";
 import { SqliteStore } from "./adapters/store/sqlite/store.js";
@@ -20,6 +22,7 @@ export interface Gateway {
   ctx: AppContext;
   url: string;
   chain: ConnectedChain;
+  indexer: Indexer;
   stop(): Promise<void>;
 }
 
@@ -60,8 +63,31 @@ export async function startGateway(config: LoadedConfig, logger?: Logger): Promi
       confirmations: Math.max(1, config.chain.confirmations),
       stuckAfterMs: config.chain.stuckAfterSeconds * 1000,
     });
+    // The chain is checked (reset? same genesis? contracts there?) before anything is sent.
+    const projection = new ScrProjection({
+      provider: chain.chain.provider,
+      addresses: chain.addresses,
+      store,
+      repository: store.indexer,
+      wallet,
+      log,
+    });
+    const indexer = new Indexer({
+      chain: chain.chain,
+      state: store.indexer,
+      projection,
+      log,
+      contracts: { ...chain.addresses },
+      rpcUrl: chain.rpcUrl,
+      confirmations: config.chain.confirmations,
+    });
+    await indexer.init();
+
     await pipeline.start();
     cleanup.push(() => pipeline.stop());
+    pipeline.onSettled(() => indexer.kick());
+    await indexer.start();
+    cleanup.push(() => indexer.stop());
 
     const ctx: AppContext = {
       config,
@@ -86,7 +112,7 @@ export async function startGateway(config: LoadedConfig, logger?: Logger): Promi
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const url = `${config.protocol}://${host}:${address.port}`;
     log.info({ url, baseURL: config.baseURL, wallet: wallet.address, chain: chain.rpcUrl }, "scr-gateway listening");
-    return { app, ctx, url, chain, stop: unwind };
+    return { app, ctx, url, chain, indexer, stop: unwind };
   } catch (err) {
     await unwind();
     throw err;

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { startGateway } from "../main.js";
+import { chainCommand } from "./chain.js";
 import { walletCommand } from "./wallet.js";
 
 const USAGE = `usage: scr <command> [options]
@@ -9,7 +10,21 @@ commands:
   start [--config <file>]   run the gateway (embedded defaults without --config)
   wallet init|show|export-public-key
                             the organisation's keys, encrypted at rest (scr wallet --help)
+  chain deploy --config <file> --key-file <file>
+                            deploy the contracts to the configured node; prints the config
 `;
+
+/** Errors that mean "fix the set-up", reported in one line rather than a stack trace. */
+const SETUP_ERRORS = new Set([
+  "ChainSetupError",
+  "ChainResetError",
+  "WalletSetupError",
+  "KeystoreError",
+  "WalletNotFoundError",
+  "WrongPassphraseError",
+  "PassphraseError",
+  "AnvilError",
+]);
 
 /** Runs one command; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -17,6 +32,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "start":
       return start(rest);
+    case "chain":
+      return chainCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case "wallet":
       return walletCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case undefined:
@@ -40,6 +57,10 @@ async function start(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       process.stderr.write(`scr: ${err.message}\n`);
       return 78; // EX_CONFIG
+    }
+    if (err instanceof Error && SETUP_ERRORS.has(err.name)) {
+      process.stderr.write(`scr: cannot start: ${err.message}\n`);
+      return 1;
     }
     throw err;
   }

@@ -7,7 +7,8 @@ import { StaticIdentity } from "../../src/adapters/identity/static-identity.js";
 import { SqliteStore } from "../../src/adapters/store/sqlite/store.js";
 import { parseConfig, type ConfigInput } from "../../src/config/load.js";
 import type { AppContext } from "../../src/context.js";
-import type { Organization, ReleaseRecord } from "../../src/domain/releases/model.js";
+import type { GreenLights, LightName, Organization, ReleaseData, ReleaseRecord } from "../../src/domain/releases/model.js";
+import { applyLights, initialGreenLights } from "../../src/domain/releases/greenlights.js";
 import { ReleaseQueries } from "../../src/domain/releases/queries.js";
 import specRelease from "../fixtures/spec-release.json" with { type: "json" };
 
@@ -69,25 +70,36 @@ export const SPEC_SELF: Organization = {
   vat: "BE0999999999",
 };
 
+/** The specification's example release data, with the two LoCodes its table adds. */
+export function specReleaseData(bl = specRelease.release_data.billOfLading.blNumber): ReleaseData {
+  const c = specRelease.release_data.container;
+  return {
+    billOfLading: { ...specRelease.release_data.billOfLading, blNumber: bl },
+    container: {
+      ...c,
+      pickupLoCode: "BEANR",
+      turnInLoCode: "BEANR",
+      validFrom: new Date(c.validFrom),
+      validUntil: new Date(c.validUntil),
+    },
+  };
+}
+
+/** The green lights of the specification's example, rebuilt from their values by the rules. */
+export function specGreenLights(): GreenLights {
+  const events = specRelease.greenLights.events as Record<LightName, { value: string; updatedAt: string }>;
+  return applyLights(initialGreenLights(), events, specRelease.greenLights.source);
+}
+
 /** The specification's example release as a cache record, owned by SPEC_SELF. */
 export function specReleaseRecord(overrides: Partial<ReleaseRecord> = {}): ReleaseRecord {
   const s = specRelease;
-  const c = s.release_data.container;
   return {
     address: s.address,
     creator: s.creator,
     owners: [s.creator, s.owner],
     terminal: null,
-    data: {
-      billOfLading: { ...s.release_data.billOfLading },
-      container: {
-        ...c,
-        pickupLoCode: "BEANR",
-        turnInLoCode: "BEANR",
-        validFrom: new Date(c.validFrom),
-        validUntil: new Date(c.validUntil),
-      },
-    },
+    data: specReleaseData(),
     encryptedPin: s.encryptedPin,
     deleted: s.deleted,
     blocked: s.blocked,

@@ -58,6 +58,7 @@ export class WritePipeline {
   private stopped = true;
   private chainId: bigint | undefined;
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly settleListeners = new Set<(op: OperationRecord) => void>();
   /** Head block seen by the last poll; exposed for status. */
   head = 0;
   lastError: string | undefined;
@@ -94,6 +95,12 @@ export class WritePipeline {
     );
     if (result.created) this.kick();
     return result;
+  }
+
+  /** Called with each operation as it is confirmed or fails. */
+  onSettled(listener: (op: OperationRecord) => void): () => void {
+    this.settleListeners.add(listener);
+    return () => this.settleListeners.delete(listener);
   }
 
   /** Resolves when the operation is confirmed or failed (or the timeout passes). */
@@ -324,6 +331,10 @@ export class WritePipeline {
   }
 
   private notify(id: string): void {
+    if (this.settleListeners.size > 0) {
+      const op = this.store.findOperation(id);
+      if (op) for (const listener of this.settleListeners) listener(op);
+    }
     const set = this.waiters.get(id);
     if (!set) return;
     this.waiters.delete(id);

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** The local cache of releases. `data` and `green_lights` hold JSON; dates are epoch ms. */
 export const releases = sqliteTable(
@@ -119,3 +119,54 @@ export const signerNonces = sqliteTable("signer_nonces", {
   signer: text("signer").primaryKey(),
   next: integer("next").notNull(),
 });
+
+/**
+ * Where each chain follower (the indexer) stands: the next block to read, and the chain it
+ * was started on (chain id and genesis hash), so a reset dev chain is recognised at start.
+ */
+export const indexerCursors = sqliteTable("indexer_cursors", {
+  name: text("name").primaryKey(),
+  chainId: text("chain_id").notNull(),
+  genesisHash: text("genesis_hash").notNull(),
+  nextBlock: integer("next_block").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Hashes of the most recently indexed blocks (range ends, blocks with events), for reorg checks. */
+export const indexedBlocks = sqliteTable(
+  "indexed_blocks",
+  {
+    indexer: text("indexer").notNull(),
+    number: integer("number").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.indexer, t.number] })],
+);
+
+/**
+ * Every decoded contract event the indexer committed. `args` is JSON (bigints as decimal
+ * strings); `subject` is what the event is about, lower case: the release id, the account, or
+ * the invitation id. A block hash and log index identify a log, so a log is never stored twice.
+ */
+export const chainEvents = sqliteTable(
+  "chain_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    blockNumber: integer("block_number").notNull(),
+    blockHash: text("block_hash").notNull(),
+    logIndex: integer("log_index").notNull(),
+    txHash: text("tx_hash").notNull(),
+    /** organizationRegistry | connections | releaseRegistry */
+    contract: text("contract").notNull(),
+    address: text("address").notNull(),
+    name: text("name").notNull(),
+    subject: text("subject"),
+    args: text("args").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("chain_events_log").on(t.blockHash, t.logIndex),
+    index("chain_events_block").on(t.blockNumber, t.logIndex),
+    index("chain_events_subject").on(t.subject, t.blockNumber),
+  ],
+);

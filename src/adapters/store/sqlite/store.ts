@@ -1,5 +1,6 @@
 import type { Store } from "../../../ports/store.js";
 import { openDatabase } from "./open.js";
+import { IndexerRepository } from "./indexer-repository.js";
 import { OperationRepository } from "./operation-repository.js";
 import { ReleaseRepository } from "./release-repository.js";
 
@@ -10,6 +11,7 @@ export class SqliteStore extends ReleaseRepository implements Store {
   }
 
   readonly operations = new OperationRepository(this.db);
+  readonly indexer = new IndexerRepository(this.db);
 
   transaction<T>(fn: () => T): T {
     return this.db.$client.transaction(fn)();
