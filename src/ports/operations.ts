@@ -47,11 +47,14 @@ export interface OperationStore {
   /** The persisted next nonce for a signer, or undefined before the first one. */
   nextNonce(signer: string): number | undefined;
   setNextNonce(signer: string, next: number): void;
-  /** In one transaction: the signed transaction, the nonce consumed, the state `submitted`. */
-  commitSigned(op: OperationRecord, tx: TxRecord, gasLimit: bigint, now: number): void;
+  /** In one transaction, for each: the signed transaction, its nonce consumed, the state
+   * `submitted`. */
+  commitSigned(signed: { op: OperationRecord; tx: TxRecord; gasLimit: bigint }[], now: number): void;
   /** A replacement (fee bump) of an already submitted operation. */
   addReplacement(tx: TxRecord, now: number): void;
-  markSent(hash: string, at: number): void;
+  markSent(hashes: string[], at: number): void;
+  /** Runs `fn` in one transaction, so a round's updates cost one durable write. */
+  inTransaction<T>(fn: () => T): T;
   markConfirmed(id: string, txHash: string, blockNumber: number, now: number): void;
   markFailed(id: string, reason: string, now: number, at?: { txHash: string; blockNumber: number }): void;
   /** Back to pending with no nonce: its nonce was taken by a transaction not ours. */

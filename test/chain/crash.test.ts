@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Role, deployAll, interfaces, type ContractAddresses } from "../../src/adapters/chain/evm/contracts.js";
 import { SqliteStore } from "../../src/adapters/store/sqlite/store.js";
 import { createKeystore } from "../../src/adapters/wallet/keystore.js";
-import { startTestAnvil, type TestAnvil } from "../support/anvil.js";
+import { mined, startTestAnvil, type TestAnvil } from "../support/anvil.js";
 
 const script = fileURLToPath(new URL("../support/pipeline-process.ts", import.meta.url));
 
@@ -16,7 +16,8 @@ let chain: TestAnvil;
 let addresses: ContractAddresses;
 
 beforeAll(async () => {
-  chain = await startTestAnvil();
+  // Many concurrent writes: mixed mining sweeps up what automine misses (foundry#10122).
+  chain = await startTestAnvil({ mixedMiningSeconds: 0.5 });
   addresses = await deployAll(chain.wallet(0));
 });
 afterAll(() => chain?.stop());
@@ -40,7 +41,7 @@ async function carrier() {
   const wallet = createKeystore(keystore, "crash-test", { scrypt: { N: 2 ** 12 } });
   await chain.provider.send("anvil_setBalance", [wallet.address, "0x56BC75E2D63100000"]);
   const registry = new Contract(addresses.organizationRegistry, interfaces.organizationRegistry, chain.wallet(0));
-  await (await registry.getFunction("register")(wallet.address, "Crash Carrier", `BE${Date.now()}${Math.floor(Math.random() * 1e6)}`, Role.Carrier, wallet.encryptionPublicKeyPem)).wait();
+  await mined(chain.provider, registry.getFunction("register")(wallet.address, "Crash Carrier", `BE${Date.now()}${Math.floor(Math.random() * 1e6)}`, Role.Carrier, wallet.encryptionPublicKeyPem));
   const env = { RPC_URL: chain.rpcUrl, DB: join(dir, "db.sqlite3"), KEYSTORE: keystore, PASSPHRASE: "crash-test", RELEASE_REGISTRY: addresses.releaseRegistry };
   return { address: wallet.address, env, db: join(dir, "db.sqlite3") };
 }

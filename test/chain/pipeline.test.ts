@@ -11,7 +11,7 @@ import { createEphemeralWallet } from "../../src/adapters/wallet/keystore.js";
 import { WritePipeline, type PipelineOptions } from "../../src/domain/operations/pipeline.js";
 import { AlreadyExistsError } from "../../src/domain/errors.js";
 import type { Wallet } from "../../src/ports/wallet.js";
-import { startTestAnvil, type TestAnvil } from "../support/anvil.js";
+import { mined, startTestAnvil, type TestAnvil } from "../support/anvil.js";
 
 let chain: TestAnvil;
 let addresses: ContractAddresses;
@@ -25,7 +25,7 @@ async function carrierPipeline(opts: Partial<PipelineOptions> = {}) {
   const admin = chain.wallet(0);
   const registry = new Contract(addresses.organizationRegistry, interfaces.organizationRegistry, admin);
   const vat = `BE${Math.floor(Math.random() * 1e10)}`;
-  await (await registry.getFunction("register")(wallet.address, "Carrier", vat, Role.Carrier, wallet.encryptionPublicKeyPem)).wait();
+  await mined(chain.provider, registry.getFunction("register")(wallet.address, "Carrier", vat, Role.Carrier, wallet.encryptionPublicKeyPem));
   const store = SqliteStore.open(join(mkdtempSync(join(tmpdir(), "scr-pipe-")), "db.sqlite3"));
   const evm = new EvmChain({ rpcUrl: chain.rpcUrl, decodeRevert: decode });
   const pipeline = new WritePipeline(store.operations, evm, wallet, log, { pollIntervalMs: 50, ...opts });
@@ -39,7 +39,8 @@ const createCall = (id: string) =>
 const newId = () => getAddress(hexlify(randomBytes(20)));
 
 beforeAll(async () => {
-  chain = await startTestAnvil();
+  // Many concurrent writes: mixed mining sweeps up what automine misses (foundry#10122).
+  chain = await startTestAnvil({ mixedMiningSeconds: 0.5 });
   addresses = await deployAll(chain.wallet(0));
 });
 afterAll(() => chain?.stop());
@@ -92,7 +93,9 @@ describe("durable write pipeline on a real anvil", () => {
 
   it("a stuck transaction is re-sent with the same nonce and at least 10% higher fees; one lands", async () => {
     const { pipeline, store, evm, wallet } = await carrierPipeline({ stuckAfterMs: 300 });
+    // Hold every transaction back: no automine, no interval blocks.
     await chain.provider.send("evm_setAutomine", [false]);
+    await chain.provider.send("evm_setIntervalMining", [0]);
     try {
       const op = pipeline.submit({ kind: "create", to: addresses.releaseRegistry, data: createCall(newId()) });
       const deadline = Date.now() + 15_000;
@@ -109,6 +112,7 @@ describe("durable write pipeline on a real anvil", () => {
       expect(await evm.nonceOf(wallet.address, "latest")).toBe(1);
     } finally {
       await chain.provider.send("evm_setAutomine", [true]);
+      await chain.provider.send("evm_setIntervalMining", [1]);
       await pipeline.stop();
     }
   });

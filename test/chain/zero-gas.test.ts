@@ -9,14 +9,14 @@ import { Role, decodeRevertData, deployAll, interfaces, type ContractAddresses }
 import { SqliteStore } from "../../src/adapters/store/sqlite/store.js";
 import { createEphemeralWallet } from "../../src/adapters/wallet/keystore.js";
 import { WritePipeline } from "../../src/domain/operations/pipeline.js";
-import { startTestAnvil, type TestAnvil } from "../support/anvil.js";
+import { mined, startTestAnvil, type TestAnvil } from "../support/anvil.js";
 
 // A permissioned network without gas fees, as Besu and Quorum run them: base fee 0, price 0.
 let chain: TestAnvil;
 let addresses: ContractAddresses;
 
 beforeAll(async () => {
-  chain = await startTestAnvil({ extraArgs: ["--base-fee", "0", "--gas-price", "0", "--disable-min-priority-fee"] });
+  chain = await startTestAnvil({ mixedMiningSeconds: 0.5, extraArgs: ["--base-fee", "0", "--gas-price", "0", "--disable-min-priority-fee"] });
   addresses = await deployAll(chain.wallet(0));
 });
 afterAll(() => chain?.stop());
@@ -24,7 +24,7 @@ afterAll(() => chain?.stop());
 it("writes confirm with gas price 0 from an account holding no ether", async () => {
   const wallet = createEphemeralWallet();
   const registry = new Contract(addresses.organizationRegistry, interfaces.organizationRegistry, chain.wallet(0));
-  await (await registry.getFunction("register")(wallet.address, "Free Carrier", "BE0000000077", Role.Carrier, wallet.encryptionPublicKeyPem)).wait();
+  await mined(chain.provider, registry.getFunction("register")(wallet.address, "Free Carrier", "BE0000000077", Role.Carrier, wallet.encryptionPublicKeyPem));
   expect(await chain.provider.getBalance(wallet.address)).toBe(0n);
 
   const store = SqliteStore.open(join(mkdtempSync(join(tmpdir(), "scr-zero-")), "db.sqlite3"));

@@ -69,6 +69,7 @@ export async function connectChain(config: LoadedConfig, log: Logger): Promise<C
     stateFile: join(dir, "anvil-state.json"),
     stateIntervalSeconds: cfg.anvil.stateIntervalSeconds,
     blockTime: cfg.anvil.blockTime,
+    mixedMiningSeconds: 2,
   });
   const chain = new EvmChain({ rpcUrl: anvil.rpcUrl, gasPrice, decodeRevert: decodeRevertMessage });
   const close = async () => {

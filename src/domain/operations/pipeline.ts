@@ -27,11 +27,18 @@ export interface PipelineOptions {
   pollIntervalMs: number;
   /** How many operations are estimated at once. */
   estimateConcurrency: number;
+  /** How many signed transactions are sent to the node at once. */
+  broadcastConcurrency: number;
   /** How often an estimate that reverts is retried while earlier writes are unconfirmed. */
   maxDeferrals: number;
   /** Test seam: called at the named points so a test can kill the process there. */
   failpoint?: (name: "after-sign-commit" | "after-broadcast") => void;
 }
+
+type Outcome =
+  | { op: OperationRecord; state: "confirmed"; txHash: string; blockNumber: number }
+  | { op: OperationRecord; state: "failed"; reason: string; txHash: string; blockNumber: number }
+  | { op: OperationRecord; state: "requeue" };
 
 export const DEFAULT_PIPELINE: PipelineOptions = {
   confirmations: 1,
@@ -40,6 +47,7 @@ export const DEFAULT_PIPELINE: PipelineOptions = {
   feeBumpPercent: 12.5,
   pollIntervalMs: 250,
   estimateConcurrency: 16,
+  broadcastConcurrency: 64,
   maxDeferrals: 40,
 };
 
@@ -134,9 +142,7 @@ export class WritePipeline {
       if (persisted === undefined || persisted < chainNext) this.store.setNextNonce(this.signer, chainNext);
     });
     const inFlight = this.store.operationsInState(this.signer, "submitted", 100_000);
-    for (const op of inFlight) {
-      for (const tx of this.store.transactionsOf(op.id).reverse()) await this.send(tx);
-    }
+    await this.sendAll(inFlight.flatMap((op) => this.store.transactionsOf(op.id).reverse()));
     if (inFlight.length > 0) this.log.info({ count: inFlight.length }, "re-sent in-flight transactions after restart");
     this.kick();
   }
@@ -183,32 +189,33 @@ export class WritePipeline {
     for (;;) {
       const batch = this.store.operationsInState(this.signer, "pending", 256);
       if (batch.length === 0 || this.stopped) return;
-      let unconfirmedBefore = this.store.operationsInState(this.signer, "submitted", 1).length > 0;
+      let dependsOnEarlier = this.store.operationsInState(this.signer, "submitted", 1).length > 0;
       const estimates = await mapLimit(batch, this.opts.estimateConcurrency, (op) => this.estimate(op));
+      const ready: { op: OperationRecord; gas: bigint }[] = [];
       let progressed = false;
-      let fees: FeeQuote | undefined;
       for (let i = 0; i < batch.length; i++) {
         const op = batch[i]!;
         const estimate = estimates[i]!;
-        if ("revert" in estimate) {
-          if (unconfirmedBefore && op.deferrals < this.opts.maxDeferrals) {
-            // It may depend on an earlier write of ours that is not mined yet.
+        if ("gas" in estimate) {
+          ready.push({ op, gas: estimate.gas });
+          // Later operations in this batch may depend on this one, which is not mined yet.
+          dependsOnEarlier = true;
+        } else if ("revert" in estimate) {
+          if (dependsOnEarlier && op.deferrals < this.opts.maxDeferrals) {
             this.store.defer(op.id, Date.now());
           } else {
             this.store.markFailed(op.id, estimate.revert, Date.now());
             this.notify(op.id);
             progressed = true;
           }
-          continue;
         }
-        if ("error" in estimate) continue; // the node is unreachable: retry next round
-        fees ??= await this.chain.fees();
-        const tx = await this.signAndCommit(op, estimate.gas, fees);
-        this.opts.failpoint?.("after-sign-commit");
-        await this.send(tx);
-        this.opts.failpoint?.("after-broadcast");
+        // otherwise the node is unreachable: retry next round
+      }
+      if (ready.length > 0) {
+        // Started in nonce order, several at a time: a node holds a later nonce until the
+        // earlier one arrives.
+        await this.sendAll(await this.signAndCommit(ready, await this.chain.fees()));
         progressed = true;
-        unconfirmedBefore = true;
       }
       if (!progressed) return;
     }
@@ -224,12 +231,20 @@ export class WritePipeline {
     }
   }
 
-  private signAndCommit(op: OperationRecord, gasLimit: bigint, fees: FeeQuote): Promise<TxRecord> {
+  /**
+   * Signs a batch with consecutive nonces under the signer's lock and commits every signed
+   * transaction, with the nonces consumed, in one SQLite transaction: one durable write for
+   * the batch, and nothing is broadcast before it.
+   */
+  private signAndCommit(batch: { op: OperationRecord; gas: bigint }[], fees: FeeQuote): Promise<TxRecord[]> {
     return this.signing.run(async () => {
-      const nonce = this.store.nextNonce(this.signer) ?? (await this.chain.nonceOf(this.signer, "pending"));
-      const tx = await this.sign(op.id, op.to, op.data, nonce, gasLimit, fees);
-      this.store.commitSigned(op, tx, gasLimit, Date.now());
-      return tx;
+      let nonce = this.store.nextNonce(this.signer) ?? (await this.chain.nonceOf(this.signer, "pending"));
+      const signed: { op: OperationRecord; tx: TxRecord; gasLimit: bigint }[] = [];
+      for (const { op, gas } of batch) {
+        signed.push({ op, tx: await this.sign(op.id, op.to, op.data, nonce++, gas, fees), gasLimit: gas });
+      }
+      this.store.commitSigned(signed, Date.now());
+      return signed.map((s) => s.tx);
     });
   }
 
@@ -257,56 +272,82 @@ export class WritePipeline {
     };
   }
 
-  /** Broadcasts; "already known" and "nonce too low" are settled later by the receipt. */
-  private async send(tx: TxRecord): Promise<void> {
+  /**
+   * Broadcasts; "already known" and "nonce too low" are settled later by the receipt.
+   * Resolves to whether the node has it, for the caller to record.
+   */
+  private async send(tx: TxRecord): Promise<boolean> {
     try {
-      const result = await this.chain.broadcast(tx.raw);
-      if (result !== "underpriced") this.store.markSent(tx.hash, Date.now());
+      return (await this.chain.broadcast(tx.raw)) !== "underpriced";
     } catch (err) {
       this.log.warn({ err, hash: tx.hash }, "broadcast failed; will retry");
+      return false;
     }
   }
 
+  /** Sends transactions several at a time, started in nonce order, and records them sent. */
+  private async sendAll(txs: TxRecord[]): Promise<void> {
+    const sent: string[] = [];
+    await mapLimit(txs, this.opts.broadcastConcurrency, async (tx) => {
+      this.opts.failpoint?.("after-sign-commit");
+      if (await this.send(tx)) sent.push(tx.hash);
+      this.opts.failpoint?.("after-broadcast");
+    });
+    this.store.markSent(sent, Date.now());
+  }
+
+  /**
+   * One sender's transactions are mined in nonce order, so the node's "latest" nonce says
+   * which operations are mined: their receipts are read once each. The others are only
+   * watched for being stuck.
+   */
   private async pollReceipts(): Promise<void> {
     const inFlight = this.store.operationsInState(this.signer, "submitted", 100_000);
     if (inFlight.length === 0) return;
     this.head = await this.chain.blockNumber();
     const latestNonce = await this.chain.nonceOf(this.signer, "latest");
-    await mapLimit(inFlight, 16, (op) => this.settle(op, latestNonce));
+    const mined = inFlight.filter((op) => op.nonce !== null && op.nonce < latestNonce);
+    const waiting = inFlight.filter((op) => op.nonce === null || op.nonce >= latestNonce);
+    const outcomes = (await mapLimit(mined, 16, (op) => this.outcomeOf(op))).filter((o) => o !== undefined);
+    const now = Date.now();
+    this.store.inTransaction(() => {
+      for (const o of outcomes) {
+        if (o.state === "confirmed") this.store.markConfirmed(o.op.id, o.txHash, o.blockNumber, now);
+        else if (o.state === "failed") this.store.markFailed(o.op.id, o.reason, now, { txHash: o.txHash, blockNumber: o.blockNumber });
+        else {
+          this.log.warn({ operation: o.op.id, nonce: o.op.nonce }, "nonce taken by another transaction; re-queued");
+          this.store.requeue(o.op.id, now);
+        }
+      }
+    });
+    for (const o of outcomes) if (o.state !== "requeue") this.notify(o.op.id);
+    for (const op of waiting) {
+      const newest = this.store.transactionsOf(op.id)[0];
+      if (newest && (newest.sentAt === null || Date.now() - newest.sentAt >= this.opts.stuckAfterMs)) {
+        await this.replace(op, newest);
+      }
+    }
   }
 
-  private async settle(op: OperationRecord, latestNonce: number): Promise<void> {
+  /** What became of a mined operation; undefined while it lacks confirmations. */
+  private async outcomeOf(op: OperationRecord): Promise<Outcome | undefined> {
     const txs = this.store.transactionsOf(op.id);
     for (const tx of txs) {
       const receipt = await this.chain.receipt(tx.hash);
       if (!receipt) continue;
-      if (this.head - receipt.blockNumber + 1 < Math.max(1, this.opts.confirmations)) return;
-      if (receipt.status === 1) {
-        this.store.markConfirmed(op.id, tx.hash, receipt.blockNumber, Date.now());
-      } else {
-        const reason =
-          (await this.chain.revertReason({ from: this.signer, to: op.to, data: op.data }, receipt.blockNumber - 1)) ??
-          "the transaction reverted";
-        this.store.markFailed(op.id, reason, Date.now(), { txHash: tx.hash, blockNumber: receipt.blockNumber });
-      }
-      this.notify(op.id);
-      return;
+      if (this.head - receipt.blockNumber + 1 < Math.max(1, this.opts.confirmations)) return undefined;
+      if (receipt.status === 1) return { op, state: "confirmed", txHash: tx.hash, blockNumber: receipt.blockNumber };
+      const reason =
+        (await this.chain.revertReason({ from: this.signer, to: op.to, data: op.data }, receipt.blockNumber - 1)) ??
+        "the transaction reverted";
+      return { op, state: "failed", reason, txHash: tx.hash, blockNumber: receipt.blockNumber };
     }
-    const newest = txs[0];
-    if (!newest) return;
-    if (op.nonce !== null && op.nonce < latestNonce) {
-      // The nonce is used up on chain but by none of our hashes: another sender of this key
-      // took it. Sign again with a fresh nonce rather than lose the operation.
-      const again = await Promise.all(txs.map((t) => this.chain.receipt(t.hash)));
-      if (again.every((r) => r === null)) {
-        this.log.warn({ operation: op.id, nonce: op.nonce }, "nonce taken by another transaction; re-queued");
-        this.store.requeue(op.id, Date.now());
-      }
-      return;
-    }
-    if (newest.sentAt === null || Date.now() - newest.sentAt >= this.opts.stuckAfterMs) {
-      await this.replace(op, newest);
-    }
+    // The nonce is used up on chain but by none of our hashes: another sender of this key
+    // took it. Sign again with a fresh nonce rather than lose the operation. Asked twice, so
+    // a node that reports the nonce before it indexes the receipt does not trigger it.
+    await new Promise((r) => setTimeout(r, this.opts.pollIntervalMs));
+    const again = await Promise.all(txs.map((t) => this.chain.receipt(t.hash)));
+    return again.every((r) => r === null) ? { op, state: "requeue" } : undefined;
   }
 
   /** Re-sends a stuck transaction: same nonce, fees raised by at least the node's minimum. */
@@ -321,13 +362,13 @@ export class WritePipeline {
           }
         : { gasPrice: max(bump(prev.gasPrice ?? "0")!, quote.gasPrice ?? 0n) };
     if (fees.gasPrice === 0n) {
-      await this.send(prev); // free-gas network: nothing to outbid, just send again
+      await this.sendAll([prev]); // free-gas network: nothing to outbid, just send again
       return;
     }
     const tx = await this.signing.run(() => this.sign(op.id, op.to, op.data, prev.nonce, BigInt(op.gasLimit ?? "0"), fees));
     this.store.addReplacement(tx, Date.now());
     this.log.info({ operation: op.id, nonce: prev.nonce, hash: tx.hash }, "stuck transaction re-sent with higher fees");
-    await this.send(tx);
+    await this.sendAll([tx]);
   }
 
   private notify(id: string): void {

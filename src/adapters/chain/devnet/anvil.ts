@@ -23,6 +23,12 @@ export interface AnvilOptions {
   chainId?: number;
   /** Seconds per block (interval mining); undefined = automine (a block per transaction). */
   blockTime?: number;
+  /**
+   * Automine plus a block every so many seconds (`--mixed-mining`). Pure automine can leave
+   * ready transactions unmined when many arrive at once out of nonce order
+   * (foundry-rs/foundry#10122); the interval block picks them up. Ignored with blockTime.
+   */
+  mixedMiningSeconds?: number;
   /** Default: anvil's well-known test mnemonic. */
   mnemonic?: string;
   /** Number of funded accounts derived from the mnemonic (anvil's default is 10). */
@@ -144,6 +150,9 @@ function buildArgs(port: number, o: AnvilOptions): string[] {
   if (o.blockTime !== undefined) {
     if (!(o.blockTime > 0)) throw new AnvilError(`blockTime must be a positive number of seconds, got ${o.blockTime}`);
     args.push("--block-time", String(o.blockTime));
+  } else if (o.mixedMiningSeconds !== undefined) {
+    if (!(o.mixedMiningSeconds > 0)) throw new AnvilError(`mixedMiningSeconds must be positive, got ${o.mixedMiningSeconds}`);
+    args.push("--mixed-mining", "--block-time", String(o.mixedMiningSeconds));
   }
   if (o.stateFile) {
     const file = resolve(o.stateFile);

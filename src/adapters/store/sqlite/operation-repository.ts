@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
 import type { NewOperation, OperationRecord, OperationState, OperationStore, TxRecord } from "../../../ports/operations.js";
 import { AlreadyExistsError } from "../../../domain/errors.js";
 import type { Db } from "./open.js";
@@ -98,16 +98,20 @@ export class OperationRepository implements OperationStore {
       .run();
   }
 
-  commitSigned(op: OperationRecord, tx: TxRecord, gasLimit: bigint, now: number) {
+  commitSigned(signed: { op: OperationRecord; tx: TxRecord; gasLimit: bigint }[], now: number) {
+    if (signed.length === 0) return;
     this.db.transaction((t) => {
-      t.insert(transactions).values(tx).run();
+      for (const { op, tx, gasLimit } of signed) {
+        t.insert(transactions).values(tx).run();
+        t.update(operations)
+          .set({ state: "submitted", nonce: tx.nonce, gasLimit: gasLimit.toString(), txHash: tx.hash, updatedAt: now })
+          .where(eq(operations.id, op.id))
+          .run();
+      }
+      const last = signed[signed.length - 1]!;
       t.insert(signerNonces)
-        .values({ signer: op.signer, next: tx.nonce + 1 })
-        .onConflictDoUpdate({ target: signerNonces.signer, set: { next: tx.nonce + 1 } })
-        .run();
-      t.update(operations)
-        .set({ state: "submitted", nonce: tx.nonce, gasLimit: gasLimit.toString(), txHash: tx.hash, updatedAt: now })
-        .where(eq(operations.id, op.id))
+        .values({ signer: last.op.signer, next: last.tx.nonce + 1 })
+        .onConflictDoUpdate({ target: signerNonces.signer, set: { next: last.tx.nonce + 1 } })
         .run();
     }, { behavior: "immediate" });
   }
@@ -119,8 +123,13 @@ export class OperationRepository implements OperationStore {
     }, { behavior: "immediate" });
   }
 
-  markSent(hash: string, at: number) {
-    this.db.update(transactions).set({ sentAt: at }).where(eq(transactions.hash, hash)).run();
+  markSent(hashes: string[], at: number) {
+    if (hashes.length === 0) return;
+    this.db.update(transactions).set({ sentAt: at }).where(inArray(transactions.hash, hashes)).run();
+  }
+
+  inTransaction<T>(fn: () => T): T {
+    return this.db.$client.transaction(fn).immediate();
   }
 
   markConfirmed(id: string, txHash: string, blockNumber: number, now: number) {

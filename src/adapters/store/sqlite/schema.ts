@@ -91,7 +91,7 @@ export const operations = sqliteTable(
   },
   (t) => [
     index("operations_state").on(t.state, t.createdAt),
-    index("operations_signer_nonce").on(t.signer, t.nonce),
+    index("operations_signer_state").on(t.signer, t.state, t.nonce, t.createdAt),
   ],
 );
 
