@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ANVIL_MNEMONIC } from "../../src/adapters/chain/devnet/anvil.js";
 import { localAdmin } from "../../src/adapters/chain/connect.js";
 import { Role, interfaces, waitForReceipt } from "../../src/adapters/chain/evm/contracts.js";
-import { sealReleaseFor } from "../../src/adapters/chain/evm/release-codec.js";
-import { sealFor } from "../../src/adapters/wallet/envelope.js";
+import { openRelease, sealReleaseFor } from "../../src/adapters/chain/evm/release-codec.js";
+import { openWith, sealFor } from "../../src/adapters/wallet/envelope.js";
 import { createEphemeralWallet } from "../../src/adapters/wallet/keystore.js";
 import { parseConfig } from "../../src/config/load.js";
 import { startGateway, type Gateway } from "../../src/main.js";
@@ -91,5 +91,21 @@ describe("npm start on the embedded defaults", () => {
       conditions: [],
     });
     expect(r.encryptedPin).toMatch(/^[0-9a-f]+$/);
+
+    // A third organisation on the same chain reads the same bytes and learns nothing.
+    const onChain = await new Contract(addresses.releaseRegistry, interfaces.releaseRegistry, provider).getFunction("getRelease")(releaseId);
+    const clear = (hex: string) => Buffer.from(hex.slice(2), "hex").toString("latin1");
+    expect(clear(onChain.sealedData)).not.toContain("RELEASE-API-TEST-1612");
+    expect(clear(onChain.sealedData)).not.toContain("CSQU32345690");
+    expect(clear(onChain.encryptedPin)).not.toContain("12345");
+    const third = createEphemeralWallet();
+    const reader = new Contract(addresses.releaseRegistry, interfaces.releaseRegistry, provider);
+    expect(await reader.getFunction("wrappedKeyOf")(releaseId, third.address)).toBe("0x");
+    const ownersKey = await reader.getFunction("wrappedKeyOf")(releaseId, self.address);
+    expect(() => openRelease(onChain.sealedData, ownersKey, third)).toThrow();
+    expect(() => openWith(third, Buffer.from(onChain.encryptedPin.slice(2), "hex"))).toThrow();
+    // …while the owner's wallet opens both.
+    expect(openRelease(onChain.sealedData, ownersKey, self).container.containerNumber).toBe("CSQU32345690");
+    expect(Buffer.from(openWith(self, Buffer.from(onChain.encryptedPin.slice(2), "hex"))).toString()).toBe("12345");
   });
 });
