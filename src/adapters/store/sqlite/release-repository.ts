@@ -6,8 +6,14 @@ import { organizations, releaseParties, releases } from "./schema.js";
 
 type Row = typeof releases.$inferSelect;
 
-const dateReviver = (key: string, value: unknown) =>
-  (key === "validFrom" || key === "validUntil") && typeof value === "string" ? new Date(value) : value;
+/** The stored data with its two dates revived (a JSON.parse reviver would visit every key). */
+function parseData(json: string): ReleaseRecord["data"] {
+  const data = JSON.parse(json) as ReleaseRecord["data"];
+  const c = data.container as { validFrom: unknown; validUntil: unknown };
+  c.validFrom = typeof c.validFrom === "string" ? new Date(c.validFrom) : null;
+  c.validUntil = typeof c.validUntil === "string" ? new Date(c.validUntil) : null;
+  return data;
+}
 
 function toRecord(row: Row): ReleaseRecord {
   return {
@@ -15,7 +21,7 @@ function toRecord(row: Row): ReleaseRecord {
     creator: row.creator,
     owners: JSON.parse(row.owners) as string[],
     terminal: row.terminal,
-    data: JSON.parse(row.data, dateReviver) as ReleaseRecord["data"],
+    data: parseData(row.data),
     encryptedPin: row.encryptedPin,
     deleted: row.deleted,
     blocked: row.blocked,
