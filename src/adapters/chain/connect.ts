@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { JsonRpcProvider, Wallet as EthersWallet, HDNodeWallet, Mnemonic } from "ethers";
+import { HDNodeWallet, Mnemonic, type JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 import type { LoadedConfig } from "../../config/load.js";
 import { resolveFrom } from "../../config/load.js";
@@ -109,5 +109,3 @@ async function localDeployment(chain: EvmChain, dir: string, log: Logger): Promi
   log.info({ addresses }, "contracts deployed to the local chain");
   return addresses;
 }
-
-export type { EthersWallet };
