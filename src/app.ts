@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { checkUnauthenticatedStart, createGuard } from "./auth/guard.js";
 import type { AppContext } from "./context.js";
 import { Listener } from "./transport/listener.js";
 import { legacyErrorHandler, legacyNotFoundHandler } from "./transport/rest/errors.js";
@@ -24,6 +25,8 @@ export interface BuildOptions {
  */
 export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<App> {
   const http = ctx.config.httpServer;
+  checkUnauthenticatedStart(ctx.config, ctx.logger, ctx.auth?.verifier);
+  const guard = createGuard(ctx.auth?.verifier);
   let listener!: Listener;
   const shutdown = new AbortController();
   const fastify = Fastify({
@@ -52,8 +55,9 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     writeMaxBytes: 16 * http.bodyLimit,
     maxTimeoutMs: http.maxRpcTimeoutMs,
     shutdownSignal: shutdown.signal,
+    guard,
   });
-  await fastify.register(restPlugin, { baseURL: ctx.config.baseURL, services });
+  await fastify.register(restPlugin, { baseURL: ctx.config.baseURL, services, guard });
   await fastify.ready();
 
   let closing: Promise<void> | undefined;

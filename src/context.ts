@@ -6,6 +6,7 @@ import type { ContractAddresses } from "./adapters/chain/evm/contracts.js";
 import type { Identity } from "./ports/identity.js";
 import type { Store } from "./ports/store.js";
 import type { Wallet } from "./ports/wallet.js";
+import type { TokenVerifier } from "./auth/verifier.js";
 
 /** The chain side: present when the gateway runs against a node (always, outside tests). */
 export interface ChainContext {
@@ -22,4 +23,6 @@ export interface AppContext {
   identity: Identity;
   releases: ReleaseQueries;
   chain?: ChainContext;
+  /** Present when `authentication` is configured: every request must carry a valid JWT. */
+  auth?: { verifier: TokenVerifier };
 }

@@ -16,6 +16,7 @@ import { SqliteStore } from "./adapters/store/sqlite/store.js";
 import { openWallet } from "./adapters/wallet/open.js";
 import type { Wallet } from "./ports/wallet.js";
 import { createLogger } from "./logging/logger.js";
+import { verifierFromConfig } from "./auth/verifier.js";
 
 export interface Gateway {
   app: App;
@@ -50,6 +51,8 @@ export async function startGateway(config: LoadedConfig, logger?: Logger): Promi
   try {
     const store = SqliteStore.open(dataPath(config, config.sqliteDB));
     cleanup.push(() => store.close());
+    // The key is checked before the chain is touched: a bad key stops the start early.
+    const verifier = verifierFromConfig(config, store.usedTokens);
     const wallet = openWallet(config, log);
     const chain = await connectChain(config, log);
     cleanup.push(() => chain.close());
@@ -96,6 +99,7 @@ export async function startGateway(config: LoadedConfig, logger?: Logger): Promi
       identity: new RegistryIdentity(wallet.address, store),
       releases: new ReleaseQueries(store),
       chain: { wallet, pipeline, addresses: chain.addresses },
+      auth: verifier ? { verifier } : undefined,
     };
     const ssl = config.httpServer.ssl;
     const app = await buildApp(ctx, {

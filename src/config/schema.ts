@@ -85,6 +85,22 @@ const wallet = z
   })
   .strict();
 
+/** How callers' JWTs are checked (the `authentication` key says with what). */
+const auth = z
+  .object({
+    /** A token whose lifetime (exp - iat, or exp - now without iat) exceeds this is refused. */
+    maxTokenLifetimeSeconds: z.number().int().positive().max(86_400).default(300),
+    /** Allowed clock skew for exp, nbf and iat, in seconds. */
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(5),
+    /** Each token is accepted once (the spec: "the JWT should be used only once"). */
+    replayProtection: z.boolean().default(true),
+    /** How the `.txt` shared secret is written: as is, or base64 encoded. */
+    secretEncoding: z.enum(["utf8", "base64"]).default("utf8"),
+    /** Without `authentication`, serve on a non-loopback host anyway. */
+    allowUnauthenticated: z.boolean().default(false),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     protocol: z.enum(["http", "https"]).default("http"),
@@ -96,6 +112,7 @@ export const configSchema = z
     sqliteDB: z.string().min(1).default("db.sqlite3"),
     /** Absent: no authentication. A `.pem` public key or a `.txt` shared secret. */
     authentication: z.string().min(1).optional(),
+    auth: auth.default(auth.parse({})),
     subscriptionAuthTokenInBody: z.boolean().default(false),
     dataDir: z.string().min(1).default("./data"),
     httpServer: httpServer.default(httpServer.parse({})),

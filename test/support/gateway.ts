@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { buildApp, type App } from "../../src/app.js";
+import { verifierFromConfig } from "../../src/auth/verifier.js";
 import { StaticIdentity } from "../../src/adapters/identity/static-identity.js";
 import { SqliteStore } from "../../src/adapters/store/sqlite/store.js";
 import { parseConfig, type ConfigInput } from "../../src/config/load.js";
@@ -27,21 +28,42 @@ export async function startTestGateway(
   self: Organization,
   config: ConfigInput = {},
   tls?: { cert: string; key: string },
+  /** Files written into the gateway's folder before start, e.g. the `authentication` key. */
+  files: Record<string, string | Buffer> = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), "scr-test-"));
   const cfg = {
     ...parseConfig({ ...config, dataDir: dir, httpServer: { port: 0, ...config.httpServer } }),
     baseDir: dir,
   };
+  for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
   const store = SqliteStore.open(join(dir, cfg.sqliteDB));
+  const cleanup = () => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let verifier;
+  try {
+    verifier = verifierFromConfig(cfg, store.usedTokens);
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
   const ctx: AppContext = {
     config: cfg,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     store,
     identity: new StaticIdentity(self),
     releases: new ReleaseQueries(store),
+    auth: verifier ? { verifier } : undefined,
   };
-  const app = await buildApp(ctx, { tls });
+  let app: App;
+  try {
+    app = await buildApp(ctx, { tls });
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
   const { port } = await app.listener.listen();
   const url = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
   return {

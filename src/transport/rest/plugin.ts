@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
+import type { Guard } from "../../auth/guard.js";
 import { InvalidArgumentError } from "../../domain/errors.js";
 import type { BoundService } from "../services/index.js";
 import { restRoutes } from "./http-rules.js";
@@ -7,6 +8,7 @@ import { restHandler } from "./transcoder.js";
 export interface RestOptions {
   baseURL: string;
   services: BoundService[];
+  guard: Guard;
 }
 
 /**
@@ -31,7 +33,7 @@ export const restPlugin: FastifyPluginAsync<RestOptions> = async (app: FastifyIn
   for (const bound of opts.services) {
     for (const route of restRoutes([bound.service])) {
       if (route.method.methodKind !== "unary") continue;
-      app.route({ method: route.httpMethod, url: base + route.fastifyPath, handler: restHandler(route, bound) });
+      app.route({ method: route.httpMethod, url: base + route.fastifyPath, ...restHandler(route, bound, opts.guard) });
     }
   }
 };

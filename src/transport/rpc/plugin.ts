@@ -1,4 +1,5 @@
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { principalKey, type Guard } from "../../auth/guard.js";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import type { Logger } from "pino";
@@ -13,6 +14,7 @@ export interface RpcOptions {
   writeMaxBytes: number;
   maxTimeoutMs: number;
   shutdownSignal?: AbortSignal;
+  guard: Guard;
 }
 
 /** Maps domain errors to Connect codes, the same mapping REST uses, and logs real faults. */
@@ -24,6 +26,14 @@ function errorInterceptor(logger: Logger): Interceptor {
       if (isFault(err)) logger.error({ err, procedure: req.url }, "rpc fault");
       throw toConnectError(err);
     }
+  };
+}
+
+/** Authenticates every call, reflection included, inside the error interceptor's mapping. */
+function authInterceptor(guard: Guard): Interceptor {
+  return (next) => async (req) => {
+    req.contextValues.set(principalKey, await guard.authenticate(req.header, req.method));
+    return await next(req);
   };
 }
 
@@ -44,7 +54,7 @@ export function routes(services: BoundService[]) {
 export const rpcPlugin: FastifyPluginAsync<RpcOptions> = async (app: FastifyInstance, opts) => {
   await app.register(fastifyConnectPlugin, {
     routes: routes(opts.services),
-    interceptors: [errorInterceptor(opts.logger)],
+    interceptors: [errorInterceptor(opts.logger), authInterceptor(opts.guard)],
     readMaxBytes: opts.readMaxBytes,
     writeMaxBytes: opts.writeMaxBytes,
     maxTimeoutMs: opts.maxTimeoutMs,

@@ -170,3 +170,10 @@ export const chainEvents = sqliteTable(
     index("chain_events_subject").on(t.subject, t.blockNumber),
   ],
 );
+
+/** Callers' JWTs already accepted (one-time use); `id` is the jti or the token's sha256. */
+export const usedTokens = sqliteTable("used_tokens", {
+  id: text("id").primaryKey(),
+  /** Unix seconds; the entry can be purged after this. */
+  expiresAt: integer("expires_at").notNull(),
+});

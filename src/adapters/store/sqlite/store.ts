@@ -3,6 +3,7 @@ import { openDatabase } from "./open.js";
 import { IndexerRepository } from "./indexer-repository.js";
 import { OperationRepository } from "./operation-repository.js";
 import { ReleaseRepository } from "./release-repository.js";
+import { UsedTokenRepository } from "./used-token-repository.js";
 
 /** The Store port over one SQLite file. */
 export class SqliteStore extends ReleaseRepository implements Store {
@@ -12,6 +13,7 @@ export class SqliteStore extends ReleaseRepository implements Store {
 
   readonly operations = new OperationRepository(this.db);
   readonly indexer = new IndexerRepository(this.db);
+  readonly usedTokens = new UsedTokenRepository(this.db);
 
   transaction<T>(fn: () => T): T {
     return this.db.$client.transaction(fn)();
