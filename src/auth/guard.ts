@@ -28,8 +28,10 @@ export function createGuard(verifier: TokenVerifier | undefined): Guard {
       if (!verifier) return undefined;
       const header = headers.get("authorization") ?? "";
       const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-      if (!m) throw new UnauthenticatedError("missing bearer token");
-      const principal = await verifier.verify(m[1]!);
+      // A Bearer token first; else an API key (gRPC metadata x-api-key arrives the same way).
+      const apiKey = m ? null : headers.get("x-api-key");
+      if (!m && apiKey === null) throw new UnauthenticatedError("missing bearer token");
+      const principal = m ? await verifier.verify(m[1]!) : await verifier.verifyApiKey(apiKey!.trim());
       const role = ROLE_NAMES[getOption(method, required_role)];
       // Server reflection only describes the public contract: any reader may use it. Any other
       // method without a declared role is an admin method: fail closed.

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/load.js";
 import { startGateway } from "../main.js";
+import { authCommand, tokenCommand } from "./auth.js";
 import { chainCommand } from "./chain.js";
 import { walletCommand } from "./wallet.js";
 
@@ -12,6 +13,10 @@ commands:
                             the organisation's keys, encrypted at rest (scr wallet --help)
   chain deploy --config <file> --key-file <file>
                             deploy the contracts to the configured node; prints the config
+  auth set-secret|set-public-key|add-client|add-api-key --config <file>
+                            callers' keys and API keys (scr auth --help)
+  token [--config <file>] [--client <name>] [--ttl 30] [--private-key <pem>]
+                            print a token the configured gateway accepts
 `;
 
 /** Errors that mean "fix the set-up", reported in one line rather than a stack trace. */
@@ -34,6 +39,10 @@ export async function main(argv: string[]): Promise<number> {
       return start(rest);
     case "chain":
       return chainCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+    case "auth":
+      return authCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+    case "token":
+      return tokenCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case "wallet":
       return walletCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case undefined:

@@ -85,6 +85,33 @@ const wallet = z
   })
   .strict();
 
+export const ROLE_NAMES = ["read", "write", "admin"] as const;
+const roleList = z.array(z.enum(ROLE_NAMES)).min(1, "at least one role");
+const clientName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, . _ - (at most 64)");
+
+/** One internal system with its own JWT key; a token's `kid` header names it. */
+const authClient = z
+  .object({
+    name: clientName,
+    /** A `.pem` public key or a `.txt` shared secret, relative to the configuration file. */
+    key: z.string().regex(/\.(pem|txt)$/i, "a .pem public key or a .txt secret"),
+    roles: roleList,
+  })
+  .strict();
+
+export const API_KEY_HASH = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/;
+
+/** A system that cannot make JWTs sends `X-API-Key`; only its salted scrypt hash is kept here. */
+const apiKey = z
+  .object({
+    name: clientName,
+    hash: z.string().regex(API_KEY_HASH, 'scrypt$<N>$<r>$<p>$<salt base64>$<hash base64>'),
+    roles: roleList,
+  })
+  .strict();
+
+const uniqueNames = (list: { name: string }[]) => new Set(list.map((c) => c.name)).size === list.length;
+
 /** How callers' JWTs are checked (the `authentication` key says with what). */
 const auth = z
   .object({
@@ -98,6 +125,10 @@ const auth = z
     secretEncoding: z.enum(["utf8", "base64"]).default("utf8"),
     /** Without `authentication`, serve on a non-loopback host anyway. */
     allowUnauthenticated: z.boolean().default(false),
+    /** Internal systems, each with its own key, selected by the token's `kid`. */
+    clients: z.array(authClient).refine(uniqueNames, "client names must be unique").default([]),
+    /** API keys (`X-API-Key`), stored as salted scrypt hashes. */
+    apiKeys: z.array(apiKey).refine(uniqueNames, "API key names must be unique").default([]),
   })
   .strict();
 
