@@ -7,7 +7,7 @@ import { ReleaseService } from "../../gen/scr/v1/release_service_pb.js";
 import { loadVerificationKey, secretFrom, publicKeyFrom, AuthSetupError } from "../../src/auth/keys.js";
 import { TokenVerifier } from "../../src/auth/verifier.js";
 import { SPEC_SELF, startTestGateway, type TestGateway } from "../support/gateway.js";
-import { corpus, ecSetup, fresh, hmacSetup, rsaSetup, token, type KeySetup } from "./tokens.js";
+import { corpus, ecSetup, edSetup, fresh, hmacSetup, rsaSetup, token, type KeySetup } from "./tokens.js";
 
 async function rest(gw: TestGateway, authorization?: string) {
   const res = await fetch(`${gw.rest}/releases`, { headers: authorization === undefined ? {} : { authorization } });
@@ -24,7 +24,7 @@ async function rpc(gw: TestGateway, authorization?: string): Promise<ConnectErro
   }
 }
 
-for (const setup of [hmacSetup, ecSetup, rsaSetup]) {
+for (const setup of [hmacSetup, ecSetup, rsaSetup, edSetup]) {
   const k: KeySetup = setup();
   describe(`authentication with ${k.name}`, () => {
     let gw: TestGateway;

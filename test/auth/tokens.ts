@@ -40,6 +40,13 @@ export function rsaSetup(): KeySetup {
   );
 }
 
+export function edSetup(): KeySetup {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  return asym("EdDSA .pem (Ed25519)", privateKey, publicKey, "EdDSA", (input) =>
+    sign(null, Buffer.from(input), privateKey).toString("base64url"),
+  );
+}
+
 function asym(name: string, _priv: KeyObject, pub: KeyObject, alg: string, signer: (input: string) => string): KeySetup {
   const pem = pub.export({ type: "spki", format: "pem" }).toString();
   return { name, file: "auth.pem", contents: pem, alg, publicPem: pem, signRaw: (_alg, input) => signer(input) };
