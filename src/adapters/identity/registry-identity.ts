@@ -18,7 +18,8 @@ export class RegistryIdentity implements Identity {
     if (!org) {
       throw new FailedPreconditionError(
         `this gateway's organisation (${this.address}) is not registered on the network yet: ` +
-          `the registry administrator registers it with \`scr org register\``,
+          `the registry administrator must register it (OrganizationRegistry.register) with its address and the ` +
+          `encryption key that \`scr wallet show\` prints`,
       );
     }
     return org;

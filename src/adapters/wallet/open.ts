@@ -31,7 +31,7 @@ export function openWallet(config: LoadedConfig, log: Logger): Wallet {
     log.warn(
       { passphraseFile: secret.file },
       "SANDBOX: the wallet passphrase was generated and is stored next to the keystore. " +
-        `For production, run \`scr init\` and keep the passphrase in ${config.wallet.passphraseEnv} or a protected file.`,
+        `For production, create the wallet with \`scr wallet init --config <file>\` and keep the passphrase in ${config.wallet.passphraseEnv} or a protected file.`,
     );
   }
   if (!existsSync(paths.keystore)) {
