@@ -72,6 +72,7 @@ export async function startGateway(config: LoadedConfig, logger?: Logger): Promi
       addresses: chain.addresses,
       store,
       repository: store.indexer,
+      connections: store.connections,
       wallet,
       log,
     });

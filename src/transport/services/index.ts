@@ -5,6 +5,7 @@ import { ConnectionService } from "../../../gen/scr/v1/connection_service_pb.js"
 import { OperationService } from "../../../gen/scr/v1/operation_service_pb.js";
 import { ReleaseService } from "../../../gen/scr/v1/release_service_pb.js";
 import { SubscriptionService } from "../../../gen/scr/v1/subscription_service_pb.js";
+import { connectionService } from "./connection-service.js";
 import { operationService } from "./operation-service.js";
 import { releaseService } from "./release-service.js";
 
@@ -18,7 +19,7 @@ export interface BoundService {
 export function boundServices(ctx: AppContext): BoundService[] {
   return [
     { service: ReleaseService, impl: releaseService(ctx) as BoundService["impl"] },
-    { service: ConnectionService, impl: {} },
+    { service: ConnectionService, impl: connectionService(ctx) as BoundService["impl"] },
     { service: SubscriptionService, impl: {} },
     { service: OperationService, impl: operationService(ctx) as BoundService["impl"] },
   ];

@@ -3,22 +3,22 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { OperationQueries } from "../../domain/operations/queries.js";
 import type { AppContext } from "../../context.js";
+import { enumMap } from "./enum-map.js";
 import type { OperationRecord, OperationState as State } from "../../ports/operations.js";
 import { OperationService, OperationState, type OperationSchema } from "../../../gen/scr/v1/operation_service_pb.js";
 
-const STATES: Record<State, OperationState> = {
+const STATES = enumMap<State, OperationState>({
   pending: OperationState.PENDING,
   submitted: OperationState.SUBMITTED,
   confirmed: OperationState.CONFIRMED,
   failed: OperationState.FAILED,
-};
-const FROM_PROTO = Object.fromEntries(Object.entries(STATES).map(([k, v]) => [v, k])) as Record<number, State>;
+});
 
 export function operationToProto(op: OperationRecord): MessageInitShape<typeof OperationSchema> {
   return {
     id: op.id,
     kind: op.kind,
-    state: STATES[op.state],
+    state: STATES.toProto(op.state),
     release: op.release ?? undefined,
     txHash: op.txHash ?? undefined,
     blockNumber: op.blockNumber === null ? undefined : BigInt(op.blockNumber),
@@ -36,7 +36,7 @@ export function operationService(ctx: AppContext): Partial<ServiceImpl<typeof Op
       return { operation: operationToProto(queries.get(req.id)) };
     },
     listOperations(req) {
-      return { operations: queries.list(FROM_PROTO[req.state], req.limit).map(operationToProto) };
+      return { operations: queries.list(STATES.fromProto(req.state), req.limit).map(operationToProto) };
     },
   };
 }

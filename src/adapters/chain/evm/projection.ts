@@ -14,6 +14,7 @@ import { initialGreenLights } from "../../../domain/releases/greenlights.js";
 import type { Log } from "../../../ports/chain.js";
 import type { Store } from "../../../ports/store.js";
 import type { Wallet } from "../../../ports/wallet.js";
+import type { ConnectionRepository, InvitationStatusWord } from "../../store/sqlite/connection-repository.js";
 import type { ChainEventRecord, IndexerRepository } from "../../store/sqlite/indexer-repository.js";
 import { Role, decodeRevert, interfaces, type ContractAddresses } from "./contracts.js";
 import { decodeGreenLights, openRelease, pinToHex } from "./release-codec.js";
@@ -40,6 +41,8 @@ export interface ScrProjectionOptions {
   repository: IndexerRepository;
   wallet: Pick<Wallet, "address" | "unwrapKey">;
   log: Logger;
+  /** The invitations and connections cache; without it Connections events are only recorded. */
+  connections?: ConnectionRepository;
   /** Reads of contract state in flight at once. Default 8. */
   readConcurrency?: number;
 }
@@ -69,6 +72,8 @@ export interface ScrPrepared {
   events: ChainEventRecord[];
   organizations: { address: string; org: CachedOrganization | null }[];
   releases: ReleaseRecord[];
+  /** Connections invitations the range touched, as the contract holds them at its last block. */
+  invitations: { id: string; invitation: InvitationStruct }[];
   /** Set by commit: what the transaction wrote. */
   batch?: CommittedBatch;
 }
@@ -93,6 +98,20 @@ interface ReleaseStruct {
   assignment: string;
   greenLights: string;
 }
+
+/** Connections.Invitation as ethers decodes it. */
+interface InvitationStruct {
+  inviter: string;
+  status: bigint;
+  createdAt: bigint;
+  answeredAt: bigint;
+  invitee: string;
+  vat: string;
+  name: string;
+  contactEmail: string;
+}
+
+const INVITATION_STATUS: Record<number, InvitationStatusWord | undefined> = { 1: "pending", 2: "accepted", 3: "refused" };
 
 type ReleaseRead = { found: false } | { found: true; release: ReleaseStruct; wrappedKey: string };
 
@@ -145,6 +164,7 @@ export class ScrProjection implements Projection<ScrPrepared> {
   private readonly byAddress: Map<string, { key: ContractKey; iface: Interface }>;
   private readonly registry: Contract;
   private readonly releasesContract: Contract;
+  private readonly connectionsContract: Contract;
   private readonly concurrency: number;
   private readonly inTransaction = new Set<CommitListener>();
   private readonly afterCommit = new Set<CommitListener>();
@@ -156,6 +176,7 @@ export class ScrProjection implements Projection<ScrPrepared> {
     );
     this.registry = new Contract(opts.addresses.organizationRegistry, interfaces.organizationRegistry, opts.provider);
     this.releasesContract = new Contract(opts.addresses.releaseRegistry, interfaces.releaseRegistry, opts.provider);
+    this.connectionsContract = new Contract(opts.addresses.connections, interfaces.connections, opts.provider);
     this.concurrency = Math.max(1, opts.readConcurrency ?? 8);
   }
 
@@ -178,16 +199,22 @@ export class ScrProjection implements Projection<ScrPrepared> {
     const events: ChainEventRecord[] = [];
     const releaseIds = new Set<string>();
     const accounts = new Set<string>();
+    const invitationIds = new Set<string>();
     for (const log of logs) {
       const event = this.decode(log);
       if (!event) continue;
       events.push(event);
       if (!event.subject) continue;
       if (event.contract === "releaseRegistry") releaseIds.add(event.subject);
+      if (event.contract === "connections" && this.opts.connections) invitationIds.add(event.subject);
       if (event.contract === "organizationRegistry" && (event.name === "OrganizationRegistered" || event.name === "OrganizationUpdated")) {
         accounts.add(event.subject);
       }
     }
+    const invitations = await mapLimit([...invitationIds], this.concurrency, async (id) => ({
+      id,
+      invitation: await this.call<InvitationStruct>(this.connectionsContract, "getInvitation", [id], range.to),
+    }));
     const organizations = await mapLimit([...accounts], this.concurrency, async (address) => ({
       address,
       org: await this.readOrganization(address, range.to),
@@ -202,7 +229,7 @@ export class ScrProjection implements Projection<ScrPrepared> {
       const record = this.toRecord(id, read.release, read.wrappedKey);
       if (record) releases.push(record);
     });
-    return { range, events, organizations, releases };
+    return { range, events, organizations, releases, invitations };
   }
 
   commit(p: ScrPrepared): void {
@@ -212,6 +239,7 @@ export class ScrProjection implements Projection<ScrPrepared> {
       else this.opts.repository.deleteOrganization(address);
     }
     for (const r of p.releases) this.opts.store.upsertRelease(r);
+    for (const { id, invitation } of p.invitations) this.applyInvitation(id, invitation);
     p.batch = {
       range: p.range,
       events: inserted,
@@ -240,9 +268,11 @@ export class ScrProjection implements Projection<ScrPrepared> {
     const orphaned = this.opts.repository.eventsAfter(toBlock);
     const releaseIds = new Set<string>();
     const accounts = new Set<string>();
+    const invitationIds = new Set<string>();
     for (const e of orphaned) {
       if (!e.subject) continue;
       if (e.contract === "releaseRegistry") releaseIds.add(e.subject);
+      if (e.contract === "connections" && this.opts.connections) invitationIds.add(e.subject);
       if (e.contract === "organizationRegistry" && (e.name === "OrganizationRegistered" || e.name === "OrganizationUpdated")) {
         accounts.add(e.subject);
       }
@@ -255,8 +285,32 @@ export class ScrProjection implements Projection<ScrPrepared> {
       const read: ReleaseRead = toBlock < 0 ? { found: false } : await this.readRelease(id, toBlock);
       return { id, record: read.found ? this.toRecord(id, read.release, read.wrappedKey) : undefined, gone: !read.found };
     });
+    const invitations = await mapLimit([...invitationIds], this.concurrency, async (id) => ({
+      id,
+      invitation: toBlock < 0 ? undefined : await this.call<InvitationStruct>(this.connectionsContract, "getInvitation", [id], toBlock),
+    }));
+    // Connections the orphaned blocks may have made: kept only if the chain still has them.
+    const others = new Set<string>();
+    for (const { id } of invitations) {
+      const row = this.opts.connections?.findInvitation(id);
+      if (row?.status === "accepted") others.add(row.direction === "outgoing" ? (row.invitee ?? "") : row.inviter);
+    }
+    others.delete("");
+    const stillConnected = await mapLimit([...others], this.concurrency, async (other) => ({
+      other,
+      connected: toBlock >= 0 && (await this.call<boolean>(this.connectionsContract, "isConnected", [this.self, other], toBlock)),
+    }));
     this.opts.store.transaction(() => {
       this.opts.repository.deleteEventsAfter(toBlock);
+      for (const { other, connected } of stillConnected) if (!connected) this.opts.connections?.deleteConnection(other);
+      for (const { id, invitation } of invitations) {
+        const row = this.opts.connections?.findInvitation(id);
+        if (invitation && Number(invitation.status) !== 0) this.applyInvitation(id, invitation);
+        // Not on chain as of toBlock: an incoming one is forgotten; an outgoing one is ours,
+        // stored before it was sent, and stays pending while the pipeline re-sends it.
+        else if (row?.direction === "incoming") this.opts.connections?.deleteInvitation(id);
+        else if (row) this.opts.connections?.upsertInvitation({ ...row, status: "pending", invitee: null });
+      }
       for (const { address, org } of orgs) {
         if (org) this.opts.store.upsertOrganization(org);
         else this.opts.repository.deleteOrganization(address);
@@ -270,6 +324,42 @@ export class ScrProjection implements Projection<ScrPrepared> {
       { toBlock, events: orphaned.length, releases: releaseIds.size, organizations: accounts.size },
       "projection rewound after a reorg",
     );
+  }
+
+  /**
+   * Caches an invitation this organisation sent or may answer (its VAT is the invited one, or
+   * it answered), and on acceptance the connection with the other party. Re-applying is
+   * harmless: the rows are upserted from the contract state, and a local reference is kept.
+   */
+  private applyInvitation(id: string, inv: InvitationStruct): void {
+    const repo = this.opts.connections;
+    const status = INVITATION_STATUS[Number(inv.status)];
+    if (!repo || !status) return;
+    const inviter = lower(inv.inviter);
+    const invitee = inv.invitee === ZeroAddress ? null : lower(inv.invitee);
+    const ownVat = this.opts.store.findOrganization(this.self)?.vat;
+    const outgoing = inviter === this.self;
+    const incoming = !outgoing && (invitee === this.self || (ownVat !== undefined && ownVat === inv.vat));
+    if (!outgoing && !incoming) return;
+    const existing = repo.findInvitation(id);
+    const createdAt = Number(inv.createdAt) * 1000;
+    repo.upsertInvitation({
+      id,
+      inviter,
+      invitee,
+      vat: inv.vat,
+      name: inv.name,
+      contactEmail: inv.contactEmail,
+      status,
+      direction: existing?.direction ?? (outgoing ? "outgoing" : "incoming"),
+      reference: null,
+      createdAt: existing?.createdAt ?? createdAt,
+      updatedAt: inv.answeredAt > 0n ? Number(inv.answeredAt) * 1000 : createdAt,
+    });
+    if (status === "accepted") {
+      const other = outgoing ? invitee : inviter;
+      if (other && other !== this.self) repo.upsertConnection(other, outgoing ? (existing?.reference ?? null) : null);
+    }
   }
 
   // ------------------------------------------------------------------------------- decoding

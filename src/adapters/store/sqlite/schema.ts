@@ -177,3 +177,35 @@ export const usedTokens = sqliteTable("used_tokens", {
   /** Unix seconds; the entry can be purged after this. */
   expiresAt: integer("expires_at").notNull(),
 });
+
+/**
+ * Invitations this organisation sent or received, as the chain holds them; `reference` is the
+ * inviter's own key, kept only on the inviting side and never on chain. Dates are epoch ms.
+ */
+export const invitations = sqliteTable(
+  "invitations",
+  {
+    /** The bytes32 invitation id, lower-case hex. */
+    id: text("id").primaryKey(),
+    inviter: text("inviter").notNull(),
+    /** The account that answered, or the one registered with the VAT; null until known. */
+    invitee: text("invitee"),
+    vat: text("vat").notNull(),
+    name: text("name").notNull(),
+    contactEmail: text("contact_email").notNull(),
+    /** pending | accepted | refused */
+    status: text("status").notNull(),
+    /** outgoing | incoming */
+    direction: text("direction").notNull(),
+    reference: text("reference"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("invitations_vat").on(t.vat, t.status), index("invitations_order").on(t.createdAt)],
+);
+
+/** The organisations this one is connected with; `reference` from the invitation it sent. */
+export const connections = sqliteTable("connections", {
+  address: text("address").primaryKey(),
+  reference: text("reference"),
+});

@@ -1,5 +1,6 @@
 import type { Store } from "../../../ports/store.js";
 import { openDatabase } from "./open.js";
+import { ConnectionRepository } from "./connection-repository.js";
 import { IndexerRepository } from "./indexer-repository.js";
 import { OperationRepository } from "./operation-repository.js";
 import { ReleaseRepository } from "./release-repository.js";
@@ -14,6 +15,7 @@ export class SqliteStore extends ReleaseRepository implements Store {
   readonly operations = new OperationRepository(this.db);
   readonly indexer = new IndexerRepository(this.db);
   readonly usedTokens = new UsedTokenRepository(this.db);
+  readonly connections = new ConnectionRepository(this.db);
 
   transaction<T>(fn: () => T): T {
     return this.db.$client.transaction(fn)();

@@ -1,0 +1,86 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { getAddress } from "ethers";
+import { enumMap } from "./enum-map.js";
+import type { AppContext } from "../../context.js";
+import { ConnectionsService, forgetFailedInvitation, type InvitationStatusView, type InvitationView } from "../../domain/connections/service.js";
+import type { InvitationDirectionWord } from "../../adapters/store/sqlite/connection-repository.js";
+import type { SqliteStore } from "../../adapters/store/sqlite/store.js";
+import { UnavailableError } from "../../domain/errors.js";
+import {
+  ConnectionService,
+  InvitationDirection,
+  InvitationStatus,
+  type InvitationSchema,
+} from "../../../gen/scr/v1/connection_service_pb.js";
+
+const STATUS = enumMap<InvitationStatusView, InvitationStatus>({
+  awaitingRegistration: InvitationStatus.AWAITING_REGISTRATION,
+  pending: InvitationStatus.PENDING,
+  accepted: InvitationStatus.ACCEPTED,
+  refused: InvitationStatus.REFUSED,
+});
+const DIRECTION = enumMap<InvitationDirectionWord, InvitationDirection>({
+  outgoing: InvitationDirection.OUTGOING,
+  incoming: InvitationDirection.INCOMING,
+});
+
+export function invitationToProto(v: InvitationView): MessageInitShape<typeof InvitationSchema> {
+  return {
+    id: v.id,
+    reference: v.direction === "outgoing" ? (v.reference ?? undefined) : undefined,
+    name: v.name,
+    vat: v.vat,
+    contactEmail: v.contactEmail,
+    status: STATUS.toProto(v.status),
+    direction: DIRECTION.toProto(v.direction),
+    inviter: getAddress(v.inviter),
+    inviterName: v.inviterName,
+    inviterVat: v.inviterVat,
+    invitee: v.invitee ? getAddress(v.invitee) : undefined,
+    createdAt: timestampFromDate(new Date(v.createdAt)),
+    updatedAt: timestampFromDate(new Date(v.updatedAt)),
+  };
+}
+
+/** ConnectionService over the domain: invitations go through the write pipeline. */
+export function connectionService(ctx: AppContext): Partial<ServiceImpl<typeof ConnectionService>> {
+  const store = ctx.store as Partial<Pick<SqliteStore, "connections">> & AppContext["store"];
+  if (store.connections) {
+    const repo = store.connections;
+    ctx.chain?.pipeline.onSettled((op) => forgetFailedInvitation(repo, op));
+  }
+  const domain = (): ConnectionsService => {
+    if (!store.connections) throw new UnavailableError("this gateway's store keeps no connections");
+    return new ConnectionsService({
+      repo: store.connections,
+      orgs: ctx.store,
+      identity: ctx.identity,
+      chain: ctx.chain,
+      transaction: (fn) => ctx.store.transaction(fn),
+    });
+  };
+  return {
+    createInvitation(req) {
+      return { invitation: invitationToProto(domain().create(req)) };
+    },
+    listInvitations(req) {
+      const views = domain().list({ direction: DIRECTION.fromProto(req.direction), status: STATUS.fromProto(req.status) });
+      return { invitations: views.map(invitationToProto) };
+    },
+    acceptInvitation(req) {
+      return { invitation: invitationToProto(domain().accept(req)) };
+    },
+    refuseInvitation(req) {
+      return { invitation: invitationToProto(domain().refuse(req)) };
+    },
+    listConnections() {
+      return {
+        connections: domain()
+          .connections()
+          .map((c) => ({ reference: c.reference ?? undefined, name: c.name, vat: c.vat, address: getAddress(c.address), publicKey: c.publicKey })),
+      };
+    },
+  };
+}
