@@ -197,20 +197,11 @@ export class ScrProjection implements Projection<ScrPrepared> {
 
   async prepare(logs: Log[], range: BlockRange): Promise<ScrPrepared> {
     const events: ChainEventRecord[] = [];
-    const releaseIds = new Set<string>();
-    const accounts = new Set<string>();
-    const invitationIds = new Set<string>();
     for (const log of logs) {
       const event = this.decode(log);
-      if (!event) continue;
-      events.push(event);
-      if (!event.subject) continue;
-      if (event.contract === "releaseRegistry") releaseIds.add(event.subject);
-      if (event.contract === "connections" && this.opts.connections) invitationIds.add(event.subject);
-      if (event.contract === "organizationRegistry" && (event.name === "OrganizationRegistered" || event.name === "OrganizationUpdated")) {
-        accounts.add(event.subject);
-      }
+      if (event) events.push(event);
     }
+    const { releaseIds, accounts, invitationIds } = this.touchedBy(events);
     const invitations = await mapLimit([...invitationIds], this.concurrency, async (id) => ({
       id,
       invitation: await this.call<InvitationStruct>(this.connectionsContract, "getInvitation", [id], range.to),
@@ -266,17 +257,7 @@ export class ScrProjection implements Projection<ScrPrepared> {
    */
   async rewind(toBlock: number): Promise<void> {
     const orphaned = this.opts.repository.eventsAfter(toBlock);
-    const releaseIds = new Set<string>();
-    const accounts = new Set<string>();
-    const invitationIds = new Set<string>();
-    for (const e of orphaned) {
-      if (!e.subject) continue;
-      if (e.contract === "releaseRegistry") releaseIds.add(e.subject);
-      if (e.contract === "connections" && this.opts.connections) invitationIds.add(e.subject);
-      if (e.contract === "organizationRegistry" && (e.name === "OrganizationRegistered" || e.name === "OrganizationUpdated")) {
-        accounts.add(e.subject);
-      }
-    }
+    const { releaseIds, accounts, invitationIds } = this.touchedBy(orphaned);
     const orgs = await mapLimit([...accounts], this.concurrency, async (address) => ({
       address,
       org: toBlock < 0 ? null : await this.readOrganization(address, toBlock),
@@ -416,6 +397,22 @@ export class ScrProjection implements Projection<ScrPrepared> {
     }
     if (!org.registered) return null;
     return { address, name: org.name, vat: org.vat, role: ROLE_WORDS[Number(org.role)] ?? "", publicKey: org.publicKey };
+  }
+
+  /** The releases, organisations and invitations whose state a set of events may have changed. */
+  private touchedBy(events: readonly { contract: string; name: string; subject: string | null }[]) {
+    const releaseIds = new Set<string>();
+    const accounts = new Set<string>();
+    const invitationIds = new Set<string>();
+    for (const e of events) {
+      if (!e.subject) continue;
+      if (e.contract === "releaseRegistry") releaseIds.add(e.subject);
+      if (e.contract === "connections" && this.opts.connections) invitationIds.add(e.subject);
+      if (e.contract === "organizationRegistry" && (e.name === "OrganizationRegistered" || e.name === "OrganizationUpdated")) {
+        accounts.add(e.subject);
+      }
+    }
+    return { releaseIds, accounts, invitationIds };
   }
 
   private async readRelease(id: string, blockTag: number): Promise<ReleaseRead> {
