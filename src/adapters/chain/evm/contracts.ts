@@ -30,6 +30,16 @@ export const Role = {
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 
+/** OrganizationRegistry.Role as the cache and the API spell it. */
+export const ROLE_WORDS: Record<number, string> = {
+  [Role.None]: "",
+  [Role.Carrier]: "carrier",
+  [Role.Forwarder]: "forwarder",
+  [Role.Transporter]: "transporter",
+  [Role.Terminal]: "terminal",
+  [Role.PortSystem]: "portsystem",
+};
+
 /** Connections.InvitationStatus */
 export const InvitationStatus = { None: 0, Pending: 1, Accepted: 2, Refused: 3 } as const;
 export type InvitationStatus = (typeof InvitationStatus)[keyof typeof InvitationStatus];

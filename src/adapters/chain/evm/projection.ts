@@ -16,21 +16,11 @@ import type { Store } from "../../../ports/store.js";
 import type { Wallet } from "../../../ports/wallet.js";
 import type { ConnectionRepository, InvitationStatusWord } from "../../store/sqlite/connection-repository.js";
 import type { ChainEventRecord, IndexerRepository } from "../../store/sqlite/indexer-repository.js";
-import { Role, decodeRevert, interfaces, type ContractAddresses } from "./contracts.js";
+import { ROLE_WORDS, decodeRevert, interfaces, type ContractAddresses } from "./contracts.js";
 import { decodeGreenLights, openRelease, pinToHex } from "./release-codec.js";
 
 /** The release format version the contracts implement; `ReleaseRecord.version`. */
 export const RELEASE_CONTRACT_VERSION = "1.0.0";
-
-/** OrganizationRegistry.Role as the cache stores it. */
-export const ROLE_WORDS: Record<number, string> = {
-  [Role.None]: "",
-  [Role.Carrier]: "carrier",
-  [Role.Forwarder]: "forwarder",
-  [Role.Transporter]: "transporter",
-  [Role.Terminal]: "terminal",
-  [Role.PortSystem]: "portsystem",
-};
 
 export interface ScrProjectionOptions {
   /** Reads contract state (e.g. `EvmChain.provider`). */
