@@ -1,7 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { getAddress } from "ethers";
+import { checksum } from "./checksum.js";
 import { enumMap } from "./enum-map.js";
 import type { AppContext } from "../../context.js";
 import { ConnectionsService, forgetFailedInvitation, type InvitationStatusView, type InvitationView } from "../../domain/connections/service.js";
@@ -35,10 +35,10 @@ export function invitationToProto(v: InvitationView): MessageInitShape<typeof In
     contactEmail: v.contactEmail,
     status: STATUS.toProto(v.status),
     direction: DIRECTION.toProto(v.direction),
-    inviter: getAddress(v.inviter),
+    inviter: checksum(v.inviter),
     inviterName: v.inviterName,
     inviterVat: v.inviterVat,
-    invitee: v.invitee ? getAddress(v.invitee) : undefined,
+    invitee: v.invitee ? checksum(v.invitee) : undefined,
     createdAt: timestampFromDate(new Date(v.createdAt)),
     updatedAt: timestampFromDate(new Date(v.updatedAt)),
   };
@@ -79,7 +79,7 @@ export function connectionService(ctx: AppContext): Partial<ServiceImpl<typeof C
       return {
         connections: domain()
           .connections()
-          .map((c) => ({ reference: c.reference ?? undefined, name: c.name, vat: c.vat, address: getAddress(c.address), publicKey: c.publicKey })),
+          .map((c) => ({ reference: c.reference ?? undefined, name: c.name, vat: c.vat, address: checksum(c.address), publicKey: c.publicKey })),
       };
     },
   };

@@ -1,8 +1,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { getAddress } from "ethers";
 import type { AppContext } from "../../context.js";
+import { checksum } from "./checksum.js";
 import type { GreenLight, LightColor, Organization, ReleaseView } from "../../domain/releases/model.js";
 import { Color, type ReleaseSchema } from "../../../gen/scr/v1/release_pb.js";
 import { ReleaseService } from "../../../gen/scr/v1/release_service_pb.js";
@@ -14,17 +14,6 @@ const COLORS: Record<LightColor, Color> = {
   red: Color.RED,
 };
 
-/** EIP-55 checksums cost a keccak each; the same few parties recur on every release. */
-const checksums = new Map<string, string>();
-function checksum(address: string): string {
-  let out = checksums.get(address);
-  if (out === undefined) {
-    if (checksums.size > 50_000) checksums.clear();
-    out = getAddress(address);
-    checksums.set(address, out);
-  }
-  return out;
-}
 const ts = (d: Date | null) => (d ? timestampFromDate(d) : undefined);
 
 function light(l: GreenLight) {
