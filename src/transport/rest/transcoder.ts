@@ -1,4 +1,4 @@
-import { create, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { create, ScalarType, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { reflect } from "@bufbuild/protobuf/reflect";
 import { createContextValues, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
 import { principalKey, type Guard } from "../../auth/guard.js";
@@ -56,11 +56,11 @@ export function buildRequest(route: RestRoute, req: FastifyRequest): Message {
 
 function parseQueryScalar(field: DescField, raw: string, key: string): unknown {
   if (field.scalar === undefined) throw new InvalidArgumentError(key, "is not a parameter of this endpoint");
-  if (field.scalar === 8 /* BOOL */) {
+  if (field.scalar === ScalarType.BOOL) {
     if (raw !== "true" && raw !== "false") throw new InvalidArgumentError(key, "must be true or false");
     return raw === "true";
   }
-  return parseScalar(field.scalar, field.scalar === 9 /* STRING */ ? raw : raw.trim(), key);
+  return parseScalar(field.scalar, field.scalar === ScalarType.STRING ? raw : raw.trim(), key);
 }
 
 function fieldNamed(desc: DescMessage, name: string): DescField {
