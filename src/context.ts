@@ -4,6 +4,8 @@ import type { WritePipeline } from "./domain/operations/pipeline.js";
 import type { ReleaseQueries } from "./domain/releases/queries.js";
 import type { ContractAddresses } from "./adapters/chain/evm/contracts.js";
 import type { Identity } from "./ports/identity.js";
+import type { ReleaseCrypto } from "./ports/release-crypto.js";
+import type { ReleaseLedger } from "./ports/release-ledger.js";
 import type { Store } from "./ports/store.js";
 import type { Wallet } from "./ports/wallet.js";
 import type { TokenVerifier } from "./auth/verifier.js";
@@ -13,6 +15,10 @@ export interface ChainContext {
   wallet: Wallet;
   pipeline: WritePipeline;
   addresses: ContractAddresses;
+  /** The release registry's calls. */
+  ledger: ReleaseLedger;
+  /** Sealing and opening release data, pincodes and assignments with this wallet. */
+  crypto: ReleaseCrypto;
 }
 
 /** Everything the transports need, built once by main.ts (or by a test with its own parts). */

@@ -10,6 +10,8 @@ import { ReleaseQueries } from "./domain/releases/queries.js";
 import { connectChain, localAdmin, type ConnectedChain } from "./adapters/chain/connect.js";
 import { Role, interfaces } from "./adapters/chain/evm/contracts.js";
 import { ScrProjection } from "./adapters/chain/evm/projection.js";
+import { EvmReleaseLedger } from "./adapters/chain/evm/release-ledger.js";
+import { WalletReleaseCrypto } from "./adapters/crypto/wallet-release-crypto.js";
 import { readOrganization } from "./adapters/chain/evm/registry-reader.js";
 import { RegistryIdentity } from "./adapters/identity/registry-identity.js";
 import { SqliteStore } from "./adapters/store/sqlite/store.js";
@@ -99,7 +101,13 @@ export async function startGateway(config: LoadedConfig, logger?: Logger): Promi
       store,
       identity: new RegistryIdentity(wallet.address, store),
       releases: new ReleaseQueries(store),
-      chain: { wallet, pipeline, addresses: chain.addresses },
+      chain: {
+        wallet,
+        pipeline,
+        addresses: chain.addresses,
+        ledger: new EvmReleaseLedger(chain.addresses.releaseRegistry),
+        crypto: new WalletReleaseCrypto(wallet),
+      },
       auth: verifier ? { verifier } : undefined,
     };
     const ssl = config.httpServer.ssl;

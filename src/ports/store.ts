@@ -1,4 +1,5 @@
-import type { Organization, ReleaseRecord } from "../domain/releases/model.js";
+import type { DriverAssignment, Organization, Party, ReleaseRecord } from "../domain/releases/model.js";
+import type { ConnectionStore } from "./connections.js";
 import type { OperationStore } from "./operations.js";
 
 export interface ReleaseQuery {
@@ -23,11 +24,34 @@ export interface ReleaseStore {
 
 export interface OrganizationStore {
   findOrganization(address: string): Organization | undefined;
+  /** With the role and the public key: what it takes to check and encrypt for a party. */
+  findParty(address: string): Party | undefined;
   upsertOrganization(org: Organization & { role?: string; publicKey?: string }): void;
+}
+
+export interface DriverRecord extends Omit<DriverAssignment, "type"> {
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Drivers assigned by this organisation, keyed by identification (the spec's driver registry). */
+export interface DriverStore {
+  findDriver(identification: string): DriverRecord | undefined;
+  /** Creates the driver, or updates it when the data differs. */
+  saveDriver(driver: Omit<DriverAssignment, "type">, now: number): DriverRecord;
+}
+
+/** A carrier's own wrapped copies of the pincodes it issued (0x hex). */
+export interface CarrierPinStore {
+  findPin(release: string): string | undefined;
+  savePin(release: string, wrappedPin: string, now: number): void;
 }
 
 export interface Store extends ReleaseStore, OrganizationStore {
   readonly operations: OperationStore;
+  readonly connections: ConnectionStore;
+  readonly drivers: DriverStore;
+  readonly carrierPins: CarrierPinStore;
   /** Runs `fn` in one SQLite transaction. */
   transaction<T>(fn: () => T): T;
   close(): void;

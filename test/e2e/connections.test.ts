@@ -1,100 +1,35 @@
 /**
  * Two gateways on one local chain: invitations and connections end to end, over REST and gRPC.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { Contract, JsonRpcProvider, NonceManager, getAddress } from "ethers";
-import pino from "pino";
+import { getAddress } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAnvil, type AnvilHandle } from "../../src/adapters/chain/devnet/anvil.js";
-import { localAdmin } from "../../src/adapters/chain/connect.js";
-import { Role, deployAll, interfaces, waitForReceipt, type ContractAddresses } from "../../src/adapters/chain/evm/contracts.js";
-import { parseConfig } from "../../src/config/load.js";
-import { startGateway, type Gateway } from "../../src/main.js";
+import { Role } from "../../src/adapters/chain/evm/contracts.js";
+import type { Gateway } from "../../src/main.js";
 import { ConnectionService, InvitationDirection, InvitationStatus } from "../../gen/scr/v1/connection_service_pb.js";
+import { rest, startNetwork, type TestNetwork } from "../support/network.js";
 
-const BASE = "/tmining/api/v1";
 const A_VAT = "BE0000000101";
 const B_VAT = "NL000000102B01";
 const C_VAT = "DE000000103";
 
-let anvil: AnvilHandle;
-let provider: JsonRpcProvider;
-/** The registry administrator; one nonce sequence for every admin transaction. */
-let admin: NonceManager;
-let addresses: ContractAddresses;
-const dirs: string[] = [];
+let net: TestNetwork;
 let a: Gateway;
 let b: Gateway;
 let c: Gateway;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function startOrg(name: string, vat: string, role: number): Promise<Gateway> {
-  const dir = mkdtempSync(join(tmpdir(), "scr-conn-"));
-  dirs.push(dir);
-  const config = {
-    ...parseConfig({ dataDir: dir, httpServer: { port: 0 }, chain: { rpcUrl: anvil.rpcUrl, contracts: addresses } }),
-    baseDir: dir,
-    embedded: true,
-  };
-  const gw = await startGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }));
-  const wallet = gw.ctx.chain!.wallet;
-  await provider.send("anvil_setBalance", [wallet.address, "0x3635C9ADC5DEA00000"]);
-  const registry = new Contract(addresses.organizationRegistry, interfaces.organizationRegistry, admin);
-  const tx = await registry.getFunction("register")(wallet.address, name, vat, role, wallet.encryptionPublicKeyPem);
-  await waitForReceipt(provider, tx.hash);
-  await until(`${name} indexed`, async () => {
-    gw.indexer.kick();
-    return gw.ctx.store.findOrganization(wallet.address);
-  });
-  return gw;
-}
-
-async function rest(gw: Gateway, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${gw.url}${BASE}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-/** Kicks both indexers and polls `fn` until it returns something. */
-function settle<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
-  return until(what, async () => {
-    for (const gw of [a, b, c]) gw.indexer.kick();
-    return fn();
-  });
-}
+const settle: TestNetwork["settle"] = (what, fn) => net.settle(what, fn);
 
 beforeAll(async () => {
-  anvil = await startAnvil({ mixedMiningSeconds: 0.5 });
-  provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1 });
-  admin = new NonceManager(localAdmin(provider));
-  addresses = await deployAll(admin);
-  a = await startOrg("Forwarder A", A_VAT, Role.Forwarder);
-  b = await startOrg("Transporter B", B_VAT, Role.Transporter);
-  c = await startOrg("Transporter C", C_VAT, Role.Transporter);
+  net = await startNetwork();
+  a = await net.join("Forwarder A", A_VAT, Role.Forwarder);
+  b = await net.join("Transporter B", B_VAT, Role.Transporter);
+  c = await net.join("Transporter C", C_VAT, Role.Transporter);
 }, 120_000);
 
 afterAll(async () => {
-  for (const gw of [a, b, c]) await gw?.stop();
-  provider?.destroy();
-  await anvil?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  await net?.stop();
 });
 
 describe("connections between two gateways", () => {

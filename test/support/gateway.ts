@@ -131,6 +131,8 @@ export function specReleaseRecord(overrides: Partial<ReleaseRecord> = {}): Relea
     updatedAt: new Date(s.updatedAt),
     version: s.version,
     greenLights: s.greenLights as ReleaseRecord["greenLights"],
+    wrappedKey: "",
+    assignment: null,
     ...overrides,
   };
 }

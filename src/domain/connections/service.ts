@@ -2,11 +2,11 @@ import { hexlify, id as keccakText, randomBytes } from "ethers";
 import { interfaces } from "../../adapters/chain/evm/contracts.js";
 import type {
   ConnectionRecord,
-  ConnectionRepository,
+  ConnectionStore,
   InvitationDirectionWord,
   InvitationRecord,
   InvitationStatusWord,
-} from "../../adapters/store/sqlite/connection-repository.js";
+} from "../../ports/connections.js";
 import type { ChainContext } from "../../context.js";
 import type { Identity } from "../../ports/identity.js";
 import type { OperationRecord } from "../../ports/operations.js";
@@ -24,7 +24,7 @@ export interface InvitationView extends Omit<InvitationRecord, "status"> {
 }
 
 export interface ConnectionsDeps {
-  repo: ConnectionRepository;
+  repo: ConnectionStore;
   orgs: OrganizationStore;
   identity: Identity;
   chain?: ChainContext;
@@ -36,7 +36,7 @@ export interface ConnectionsDeps {
  * A CreateInvitation whose transaction failed (it reverted): the invitation never existed on
  * chain, so the row stored before submitting is removed.
  */
-export function forgetFailedInvitation(repo: ConnectionRepository, op: OperationRecord): void {
+export function forgetFailedInvitation(repo: ConnectionStore, op: OperationRecord): void {
   if (op.kind !== "create_invitation" || op.state !== "failed") return;
   let id: string;
   try {

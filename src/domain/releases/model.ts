@@ -15,6 +15,33 @@ export interface ReleaseRecord {
   updatedAt: Date;
   version: string;
   greenLights: GreenLights;
+  /** The data key as wrapped on chain for this organisation (0x hex), "" when none. Lets
+   * this gateway re-wrap the key for the next owner without a chain read. */
+  wrappedKey: string;
+  /** The driver or barge, decrypted; set for the current owner and the terminal only. */
+  assignment: Assignment | null;
+}
+
+/** Who picks the container up: the body of PUT /releases/{address}/assign. */
+export type Assignment = DriverAssignment | BargeAssignment;
+
+export interface DriverAssignment {
+  type: "driver";
+  firstName: string;
+  lastName: string;
+  email: string;
+  phone: string;
+  /** The Alfapass number in Antwerp; drivers are keyed by it. */
+  identification: string;
+}
+
+export interface BargeAssignment {
+  type: "barge";
+  name: string;
+  /** The ENI number. */
+  identification: string;
+  /** The BTS number in Antwerp; optional. */
+  visitNumber: string;
 }
 
 export interface ReleaseData {
@@ -73,6 +100,16 @@ export interface Organization {
   address: string;
   name: string;
   vat: string;
+}
+
+/** The organisation roles of the registry, as words. */
+export type OrgRole = "carrier" | "forwarder" | "transporter" | "terminal" | "portsystem" | "";
+
+/** An organisation as registered on chain, with what it takes to encrypt for it. */
+export interface Party extends Organization {
+  role: OrgRole;
+  /** RSA public key, PEM SPKI; "" when unknown. */
+  publicKey: string;
 }
 
 /** A release seen by one organisation: who is before and after it in the chain. */

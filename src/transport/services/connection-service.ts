@@ -5,9 +5,7 @@ import { checksum } from "./checksum.js";
 import { enumMap } from "./enum-map.js";
 import type { AppContext } from "../../context.js";
 import { ConnectionsService, forgetFailedInvitation, type InvitationStatusView, type InvitationView } from "../../domain/connections/service.js";
-import type { InvitationDirectionWord } from "../../adapters/store/sqlite/connection-repository.js";
-import type { SqliteStore } from "../../adapters/store/sqlite/store.js";
-import { UnavailableError } from "../../domain/errors.js";
+import type { InvitationDirectionWord } from "../../ports/connections.js";
 import {
   ConnectionService,
   InvitationDirection,
@@ -46,21 +44,16 @@ export function invitationToProto(v: InvitationView): MessageInitShape<typeof In
 
 /** ConnectionService over the domain: invitations go through the write pipeline. */
 export function connectionService(ctx: AppContext): Partial<ServiceImpl<typeof ConnectionService>> {
-  const store = ctx.store as Partial<Pick<SqliteStore, "connections">> & AppContext["store"];
-  if (store.connections) {
-    const repo = store.connections;
-    ctx.chain?.pipeline.onSettled((op) => forgetFailedInvitation(repo, op));
-  }
-  const domain = (): ConnectionsService => {
-    if (!store.connections) throw new UnavailableError("this gateway's store keeps no connections");
-    return new ConnectionsService({
-      repo: store.connections,
+  const repo = ctx.store.connections;
+  ctx.chain?.pipeline.onSettled((op) => forgetFailedInvitation(repo, op));
+  const domain = () =>
+    new ConnectionsService({
+      repo,
       orgs: ctx.store,
       identity: ctx.identity,
       chain: ctx.chain,
       transaction: (fn) => ctx.store.transaction(fn),
     });
-  };
   return {
     createInvitation(req) {
       return { invitation: invitationToProto(domain().create(req)) };

@@ -1,9 +1,11 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AppContext } from "../../context.js";
+import { CarrierService } from "../../../gen/scr/v1/carrier_service_pb.js";
 import { ConnectionService } from "../../../gen/scr/v1/connection_service_pb.js";
 import { OperationService } from "../../../gen/scr/v1/operation_service_pb.js";
 import { ReleaseService } from "../../../gen/scr/v1/release_service_pb.js";
+import { TerminalService } from "../../../gen/scr/v1/terminal_service_pb.js";
 import { SubscriptionService } from "../../../gen/scr/v1/subscription_service_pb.js";
 import { connectionService } from "./connection-service.js";
 import { operationService } from "./operation-service.js";
@@ -22,5 +24,7 @@ export function boundServices(ctx: AppContext): BoundService[] {
     { service: ConnectionService, impl: connectionService(ctx) as BoundService["impl"] },
     { service: SubscriptionService, impl: {} },
     { service: OperationService, impl: operationService(ctx) as BoundService["impl"] },
+    { service: CarrierService, impl: {} },
+    { service: TerminalService, impl: {} },
   ];
 }

@@ -14,10 +14,10 @@ import { initialGreenLights } from "../../../domain/releases/greenlights.js";
 import type { Log } from "../../../ports/chain.js";
 import type { Store } from "../../../ports/store.js";
 import type { Wallet } from "../../../ports/wallet.js";
-import type { ConnectionRepository, InvitationStatusWord } from "../../store/sqlite/connection-repository.js";
+import type { ConnectionStore, InvitationStatusWord } from "../../../ports/connections.js";
 import type { ChainEventRecord, IndexerRepository } from "../../store/sqlite/indexer-repository.js";
 import { ROLE_WORDS, decodeRevert, interfaces, type ContractAddresses } from "./contracts.js";
-import { decodeGreenLights, openRelease, pinToHex } from "./release-codec.js";
+import { decodeGreenLights, openAssignment, openRelease, pinToHex } from "./release-codec.js";
 
 /** The release format version the contracts implement; `ReleaseRecord.version`. */
 export const RELEASE_CONTRACT_VERSION = "1.0.0";
@@ -32,7 +32,7 @@ export interface ScrProjectionOptions {
   wallet: Pick<Wallet, "address" | "unwrapKey">;
   log: Logger;
   /** The invitations and connections cache; without it Connections events are only recorded. */
-  connections?: ConnectionRepository;
+  connections?: ConnectionStore;
   /** Reads of contract state in flight at once. Default 8. */
   readConcurrency?: number;
 }
@@ -417,6 +417,15 @@ export class ScrProjection implements Projection<ScrPrepared> {
     return { found: true, release, wrappedKey };
   }
 
+  private assignmentOf(address: string, bytes: string) {
+    try {
+      return openAssignment(bytes, this.self, this.opts.wallet);
+    } catch (err) {
+      this.opts.log.warn({ err, release: address }, "cannot open the release's assignment; keeping none");
+      return null;
+    }
+  }
+
   /**
    * The cache record as this organisation sees it, or undefined when there is nothing to keep:
    * not a party and never cached, or a party without a key for the data yet.
@@ -454,6 +463,8 @@ export class ScrProjection implements Projection<ScrPrepared> {
       updatedAt: secondsToDate(r.updatedAt),
       version: RELEASE_CONTRACT_VERSION,
       greenLights,
+      wrappedKey: wrappedKey === "0x" ? "" : lower(wrappedKey),
+      assignment: current || isTerminal ? this.assignmentOf(address, r.assignment) : null,
     };
 
     if (!isOwner && !isTerminal) {

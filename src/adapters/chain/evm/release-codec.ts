@@ -9,13 +9,16 @@
  * - Green lights: UTF-8 JSON `{ source, events: { <light>: { value, updatedAt } } }`. Colours and
  *   the total are never stored: a reader recomputes them from the values with the spec's table,
  *   so no party can publish a false green. Empty bytes are the initial lights.
- * - The pincode is opaque bytes (sealed by the carrier for one party); API users see it as
- *   lower-case hex without 0x.
+ * - The pincode is opaque bytes (sealed by the carrier for one party, `sealFor`); API users see
+ *   it as lower-case hex without 0x.
+ * - Assignment: UTF-8 JSON `{ v: 1, sealed, keys: { <address>: <wrapped key> } }` (hex strings):
+ *   the driver or barge as JSON, sealed with a fresh data key wrapped for the owner and the
+ *   terminal, so the terminal can check who presents themselves at the gate.
  */
 import { getBytes, hexlify } from "ethers";
 import { z } from "zod";
 import { applyLights, initialGreenLights } from "../../../domain/releases/greenlights.js";
-import { LIGHT_NAMES, type GreenLights, type LightName, type ReleaseData } from "../../../domain/releases/model.js";
+import { LIGHT_NAMES, type Assignment, type GreenLights, type LightName, type ReleaseData } from "../../../domain/releases/model.js";
 import type { Wallet } from "../../../ports/wallet.js";
 import { generateDataKey, open, seal, wrapKeyFor } from "../../wallet/envelope.js";
 
@@ -240,4 +243,59 @@ export function pinFromHex(hex: string): Uint8Array {
   const clean = hex.startsWith("0x") || hex.startsWith("0X") ? hex.slice(2) : hex;
   if (!/^(?:[0-9a-fA-F]{2})*$/.test(clean)) throw new ReleaseCodecError("encrypted pincode must be hexadecimal, whole bytes");
   return getBytes("0x" + clean);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assignment
+
+const assignmentSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("driver"),
+    firstName: z.string(),
+    lastName: z.string(),
+    email: text,
+    phone: text,
+    identification: z.string(),
+  }),
+  z.object({ type: z.literal("barge"), name: z.string(), identification: z.string(), visitNumber: text }),
+]);
+
+const assignmentEnvelopeSchema = z.object({
+  v: z.literal(1),
+  sealed: z.string(),
+  keys: z.record(z.string(), z.string()),
+});
+
+/** Seals the assignment for each recipient (the owner and, when set, the terminal). */
+export function sealAssignment(a: Assignment, recipients: { address: string; publicKeyPem: string }[]): Uint8Array {
+  const dataKey = generateDataKey();
+  try {
+    const keys: Record<string, string> = {};
+    for (const r of recipients) keys[r.address.toLowerCase()] = hexlify(wrapKeyFor(r.publicKeyPem, dataKey));
+    const sealed = hexlify(seal(utf8.encode(JSON.stringify(a)), dataKey));
+    return utf8.encode(JSON.stringify({ v: 1, sealed, keys }));
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/**
+ * The assignment as `self` may read it: null when there is none or it was not sealed for
+ * `self`. Throws `ReleaseCodecError` when it is malformed or altered.
+ */
+export function openAssignment(bytes: Bytes, self: string, wallet: Pick<Wallet, "unwrapKey">): Assignment | null {
+  const raw = toBytes("assignment", bytes);
+  if (raw.length === 0) return null;
+  const envelope = assignmentEnvelopeSchema.safeParse(parseJson("assignment", raw));
+  if (!envelope.success) throw new ReleaseCodecError(`assignment is malformed: ${issuesOf(envelope.error)}`);
+  const wrapped = envelope.data.keys[self.toLowerCase()];
+  if (!wrapped) return null;
+  const dataKey = wallet.unwrapKey(toBytes("assignment key", wrapped));
+  try {
+    const parsed = assignmentSchema.safeParse(parseJson("assignment", open(toBytes("sealed assignment", envelope.data.sealed), dataKey)));
+    if (!parsed.success) throw new ReleaseCodecError(`assignment is malformed: ${issuesOf(parsed.error)}`);
+    return parsed.data;
+  } finally {
+    dataKey.fill(0);
+  }
 }

@@ -1,35 +1,18 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "./open.js";
 import { connections, invitations, organizations } from "./schema.js";
+import type {
+  ConnectionRecord,
+  ConnectionStore,
+  InvitationDirectionWord,
+  InvitationRecord,
+  InvitationStatusWord,
+} from "../../../ports/connections.js";
 
-export type InvitationStatusWord = "pending" | "accepted" | "refused";
-export type InvitationDirectionWord = "outgoing" | "incoming";
-
-/** An invitation row; addresses and the id are lower case, dates epoch ms. */
-export interface InvitationRecord {
-  id: string;
-  inviter: string;
-  invitee: string | null;
-  vat: string;
-  name: string;
-  contactEmail: string;
-  status: InvitationStatusWord;
-  direction: InvitationDirectionWord;
-  reference: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface ConnectionRecord {
-  address: string;
-  reference: string | null;
-  name: string;
-  vat: string;
-  publicKey: string;
-}
+export type { ConnectionRecord, InvitationDirectionWord, InvitationRecord, InvitationStatusWord };
 
 /** The `invitations` and `connections` tables, on the store's connection (and transactions). */
-export class ConnectionRepository {
+export class ConnectionRepository implements ConnectionStore {
   constructor(private readonly db: Db) {}
 
   findInvitation(id: string): InvitationRecord | undefined {

@@ -1,5 +1,5 @@
 import { and, asc, eq, gte, sql } from "drizzle-orm";
-import type { Organization, ReleaseRecord } from "../../../domain/releases/model.js";
+import type { Assignment, OrgRole, Organization, Party, ReleaseRecord } from "../../../domain/releases/model.js";
 import type { ReleaseQuery } from "../../../ports/store.js";
 import type { Db } from "./open.js";
 import { organizations, releaseParties, releases } from "./schema.js";
@@ -31,6 +31,8 @@ function toRecord(row: Row): ReleaseRecord {
     updatedAt: new Date(row.updatedAt),
     version: row.version,
     greenLights: JSON.parse(row.greenLights) as ReleaseRecord["greenLights"],
+    wrappedKey: row.wrappedKey,
+    assignment: row.assignment === null ? null : (JSON.parse(row.assignment) as Assignment),
   };
 }
 
@@ -54,6 +56,8 @@ function toRow(r: ReleaseRecord): Row {
     updatedAt: r.updatedAt.getTime(),
     version: r.version,
     greenLights: JSON.stringify(r.greenLights),
+    wrappedKey: r.wrappedKey,
+    assignment: r.assignment === null ? null : JSON.stringify(r.assignment),
   };
 }
 
@@ -61,6 +65,7 @@ function toRow(r: ReleaseRecord): Row {
 export class ReleaseRepository {
   private readonly byAddress;
   private readonly orgByAddress;
+  private readonly partyByAddress;
   private readonly listStatements = new Map<string, { all(params: Record<string, unknown>): Row[] }>();
 
   constructor(protected readonly db: Db) {
@@ -71,6 +76,17 @@ export class ReleaseRepository {
       .prepare();
     this.orgByAddress = db
       .select({ address: organizations.address, name: organizations.name, vat: organizations.vat })
+      .from(organizations)
+      .where(eq(organizations.address, sql.placeholder("address")))
+      .prepare();
+    this.partyByAddress = db
+      .select({
+        address: organizations.address,
+        name: organizations.name,
+        vat: organizations.vat,
+        role: organizations.role,
+        publicKey: organizations.publicKey,
+      })
       .from(organizations)
       .where(eq(organizations.address, sql.placeholder("address")))
       .prepare();
@@ -127,6 +143,11 @@ export class ReleaseRepository {
 
   findOrganization(address: string): Organization | undefined {
     return this.orgByAddress.get({ address: address.toLowerCase() });
+  }
+
+  findParty(address: string): Party | undefined {
+    const row = this.partyByAddress.get({ address: address.toLowerCase() });
+    return row ? { ...row, role: row.role as OrgRole } : undefined;
   }
 
   upsertOrganization(org: Organization & { role?: string; publicKey?: string }): void {

@@ -23,6 +23,10 @@ export const releases = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
     version: text("version").notNull(),
     greenLights: text("green_lights").notNull(),
+    /** The data key wrapped on chain for this organisation (0x hex); "" when none. */
+    wrappedKey: text("wrapped_key").notNull().default(""),
+    /** JSON of the decrypted driver or barge, for the current owner and the terminal. */
+    assignment: text("assignment"),
   },
   (t) => [
     index("releases_order").on(t.createdAt, t.address),
@@ -208,4 +212,30 @@ export const invitations = sqliteTable(
 export const connections = sqliteTable("connections", {
   address: text("address").primaryKey(),
   reference: text("reference"),
+});
+
+/**
+ * Drivers this organisation assigned, keyed by their identification (the Alfapass number):
+ * created on first assignment and updated when an assignment carries different data.
+ */
+export const drivers = sqliteTable("drivers", {
+  identification: text("identification").primaryKey(),
+  firstName: text("first_name").notNull(),
+  lastName: text("last_name").notNull(),
+  email: text("email").notNull(),
+  phone: text("phone").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * A carrier's own copy of the pincode of each release it created, wrapped with its own RSA
+ * key: the chain only keeps the copies wrapped for the current owner and the terminal, and
+ * the carrier must re-wrap (or rotate) the pin after a revoke.
+ */
+export const carrierPins = sqliteTable("carrier_pins", {
+  release: text("release").primaryKey(),
+  /** RSA-OAEP-wrapped for this organisation, 0x hex. */
+  wrappedPin: text("wrapped_pin").notNull(),
+  updatedAt: integer("updated_at").notNull(),
 });

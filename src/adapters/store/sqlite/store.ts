@@ -1,5 +1,7 @@
 import type { Store } from "../../../ports/store.js";
 import { openDatabase } from "./open.js";
+import { DriverRepository } from "./driver-repository.js";
+import { CarrierPinRepository } from "./carrier-pin-repository.js";
 import { ConnectionRepository } from "./connection-repository.js";
 import { IndexerRepository } from "./indexer-repository.js";
 import { OperationRepository } from "./operation-repository.js";
@@ -16,6 +18,8 @@ export class SqliteStore extends ReleaseRepository implements Store {
   readonly indexer = new IndexerRepository(this.db);
   readonly usedTokens = new UsedTokenRepository(this.db);
   readonly connections = new ConnectionRepository(this.db);
+  readonly drivers = new DriverRepository(this.db);
+  readonly carrierPins = new CarrierPinRepository(this.db);
 
   transaction<T>(fn: () => T): T {
     return this.db.$client.transaction(fn)();

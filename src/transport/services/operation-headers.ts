@@ -1,0 +1,15 @@
+import type { HandlerContext } from "@connectrpc/connect";
+import type { AppContext } from "../../context.js";
+
+/**
+ * Tells the caller where to follow an accepted write: an `Operation-Id` header on every
+ * protocol and, on REST, a `Location` of GET /operations/{id}. Returns the response field.
+ */
+export function announceOperation(ctx: AppContext, call: HandlerContext, operationId: string): { operationId: string } {
+  call.responseHeader.set("operation-id", operationId);
+  if (call.protocolName === "rest") {
+    const base = ctx.config.baseURL === "/" ? "" : ctx.config.baseURL;
+    call.responseHeader.set("location", `${base}/operations/${operationId}`);
+  }
+  return { operationId };
+}
