@@ -13,3 +13,11 @@ export function announceOperation(ctx: AppContext, call: HandlerContext, operati
   }
   return { operationId };
 }
+
+/**
+ * The request's idempotency key: the field, or else the `Idempotency-Key` header (which REST
+ * callers use and RPC callers may use too).
+ */
+export function idempotencyKeyOf(req: { idempotencyKey: string }, call: HandlerContext): string | undefined {
+  return req.idempotencyKey || call.requestHeader.get("idempotency-key") || undefined;
+}
