@@ -7,8 +7,9 @@ import { getAddress } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Role } from "../../src/adapters/chain/evm/contracts.js";
 import type { Gateway } from "../../src/main.js";
+import type { SqliteStore } from "../../src/adapters/store/sqlite/store.js";
 import { ConnectionService, InvitationDirection, InvitationStatus } from "../../gen/scr/v1/connection_service_pb.js";
-import { rest, startNetwork, type TestNetwork } from "../support/network.js";
+import { rest, startNetwork, until, type TestNetwork } from "../support/network.js";
 
 const A_VAT = "BE0000000101";
 const B_VAT = "NL000000102B01";
@@ -135,10 +136,42 @@ describe("connections between two gateways", () => {
     expect(((await rest(a, "GET", "/connections")).body as { vat: string }[]).map((x) => x.vat)).toEqual([B_VAT]);
   });
 
-  it("an invitation to a VAT not registered yet awaits registration", async () => {
-    const created = await rest(a, "POST", "/invitations", { name: "Newcomer", vat: "FR12345678901", contactEmail: "hi@new.example" });
+  it("an invitation to a VAT not registered yet awaits registration, and is fulfilled once it registers", async () => {
+    const d = await net.startUnregistered();
+    // Unregistered, the organisation-specific calls refuse with a clear message.
+    const early = await rest(d, "GET", "/connections");
+    expect(early.status).toBe(409);
+    expect(early.body.description).toContain("not registered");
+
+    const created = await rest(a, "POST", "/invitations", { reference: "NEW-1", name: "Newcomer", vat: "FR 12345678901", contactEmail: "hi@new.example" });
     expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({ status: "awaitingRegistration", invitee: null });
+    expect(created.body).toMatchObject({ status: "awaitingRegistration", invitee: null, vat: "FR12345678901" });
+    const id = created.body.id as string;
+    // Mined and indexed by d's indexer while d is still unregistered.
+    await settle("the invitation on chain", async () => {
+      const list = (await rest(a, "GET", "/invitations?direction=outgoing")).body as { id: string; updatedAt: string }[];
+      return list.find((i) => i.id === id);
+    });
+    await until("d indexed the invitation event", () => ((d.ctx.store as SqliteStore).indexer.eventsNamed("connections", "InvitationCreated").some((e) => e.subject === id) ? true : undefined));
+
+    // The newcomer registers (its VAT spelled differently); the old invitation reaches it.
+    await net.register(d, "Newcomer SAS", "FR12345678901", Role.Transporter);
+    const incoming = await settle("the waiting invitation reaches the newcomer", async () => {
+      const list = (await rest(d, "GET", "/invitations?direction=incoming&status=pending")).body as { id: string }[];
+      return list.find((i) => i.id === id);
+    });
+    expect(incoming).toMatchObject({ id, inviterVat: A_VAT, reference: null });
+    expect((await rest(a, "GET", "/invitations?status=pending")).body.find((i: { id: string }) => i.id === id)).toMatchObject({
+      status: "pending",
+      invitee: getAddress(d.ctx.chain!.wallet.address),
+    });
+
+    expect((await rest(d, "PUT", `/invitations/${id}/accept`)).status).toBeLessThan(300);
+    const seen = await settle("A connected with the newcomer", async () => {
+      const list = (await rest(a, "GET", "/connections")).body as { vat: string; reference: string | null }[];
+      return list.find((x) => x.vat === "FR12345678901");
+    });
+    expect(seen.reference).toBe("NEW-1");
   });
 
   it("refuses bad input with 400 naming the field", async () => {

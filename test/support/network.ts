@@ -53,6 +53,10 @@ export interface TestNetwork {
   gateways: Gateway[];
   /** Starts a gateway and registers its organisation with the given role (a `Role`). */
   join(name: string, vat: string, role: number, config?: ConfigInput): Promise<Gateway>;
+  /** Starts a gateway whose organisation is not registered (yet). */
+  startUnregistered(config?: ConfigInput): Promise<Gateway>;
+  /** The registry administrator registers the gateway's organisation; resolves once it has indexed it. */
+  register(gw: Gateway, name: string, vat: string, role: number): Promise<void>;
   /** Kicks every indexer and polls `fn` until it returns something. */
   settle<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs?: number): Promise<T>;
   /** `inviter` invites `invitee` over REST, the invitee accepts, and both see the connection. */
@@ -78,7 +82,7 @@ export async function startNetwork(opts: { mixedMiningSeconds?: number } = {}): 
       timeoutMs,
     );
 
-  const join: TestNetwork["join"] = async (name, vat, role, config = {}) => {
+  const startUnregistered: TestNetwork["startUnregistered"] = async (config = {}) => {
     const dir = mkdtempSync(join_(tmpdir(), "scr-net-"));
     dirs.push(dir);
     const loaded = {
@@ -88,12 +92,21 @@ export async function startNetwork(opts: { mixedMiningSeconds?: number } = {}): 
     };
     const gw = await startGateway(loaded, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }));
     gateways.push(gw);
+    await provider.send("anvil_setBalance", [gw.ctx.chain!.wallet.address, "0x3635C9ADC5DEA00000"]);
+    return gw;
+  };
+
+  const register: TestNetwork["register"] = async (gw, name, vat, role) => {
     const wallet = gw.ctx.chain!.wallet;
-    await provider.send("anvil_setBalance", [wallet.address, "0x3635C9ADC5DEA00000"]);
     const registry = new Contract(addresses.organizationRegistry, interfaces.organizationRegistry, admin);
     const tx = await registry.getFunction("register")(wallet.address, name, vat, role, wallet.encryptionPublicKeyPem);
     await waitForReceipt(provider, tx.hash);
     await settle(`${name} indexed`, () => gw.ctx.store.findOrganization(wallet.address));
+  };
+
+  const join: TestNetwork["join"] = async (name, vat, role, config = {}) => {
+    const gw = await startUnregistered(config);
+    await register(gw, name, vat, role);
     return gw;
   };
 
@@ -127,6 +140,8 @@ export async function startNetwork(opts: { mixedMiningSeconds?: number } = {}): 
     addresses,
     gateways,
     join,
+    startUnregistered,
+    register,
     settle,
     connect,
     async stop() {

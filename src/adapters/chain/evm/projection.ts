@@ -16,6 +16,7 @@ import type { Store } from "../../../ports/store.js";
 import type { Wallet } from "../../../ports/wallet.js";
 import type { ConnectionStore, InvitationStatusWord } from "../../../ports/connections.js";
 import type { ChainEventRecord, IndexerRepository } from "../../store/sqlite/indexer-repository.js";
+import { normalizeVat } from "../../../domain/connections/validation.js";
 import { ROLE_WORDS, decodeRevert, interfaces, type ContractAddresses } from "./contracts.js";
 import { decodeGreenLights, openAssignment, openRelease, pinToHex } from "./release-codec.js";
 
@@ -192,13 +193,15 @@ export class ScrProjection implements Projection<ScrPrepared> {
       if (event) events.push(event);
     }
     const { releaseIds, accounts, invitationIds } = this.touchedBy(events);
-    const invitations = await mapLimit([...invitationIds], this.concurrency, async (id) => ({
-      id,
-      invitation: await this.call<InvitationStruct>(this.connectionsContract, "getInvitation", [id], range.to),
-    }));
     const organizations = await mapLimit([...accounts], this.concurrency, async (address) => ({
       address,
       org: await this.readOrganization(address, range.to),
+    }));
+    const self = organizations.find((o) => o.address === this.self)?.org;
+    if (self) for (const id of this.invitationsTo(self.vat, events)) invitationIds.add(id);
+    const invitations = await mapLimit([...invitationIds], this.concurrency, async (id) => ({
+      id,
+      invitation: await this.call<InvitationStruct>(this.connectionsContract, "getInvitation", [id], range.to),
     }));
     const releases: ReleaseRecord[] = [];
     await mapLimit([...releaseIds], this.concurrency, async (id) => {
@@ -309,8 +312,9 @@ export class ScrProjection implements Projection<ScrPrepared> {
     const inviter = lower(inv.inviter);
     const invitee = inv.invitee === ZeroAddress ? null : lower(inv.invitee);
     const ownVat = this.opts.store.findOrganization(this.self)?.vat;
+    const toOwnVat = ownVat !== undefined && normalizeVat(ownVat) === normalizeVat(inv.vat);
     const outgoing = inviter === this.self;
-    const incoming = !outgoing && (invitee === this.self || (ownVat !== undefined && ownVat === inv.vat));
+    const incoming = !outgoing && (invitee === this.self || toOwnVat);
     if (!outgoing && !incoming) return;
     const existing = repo.findInvitation(id);
     const createdAt = Number(inv.createdAt) * 1000;
@@ -387,6 +391,23 @@ export class ScrProjection implements Projection<ScrPrepared> {
     }
     if (!org.registered) return null;
     return { address, name: org.name, vat: org.vat, role: ROLE_WORDS[Number(org.role)] ?? "", publicKey: org.publicKey };
+  }
+
+  /**
+   * Invitations ever sent to `vat`, recorded or in `pending`: when this organisation registers
+   * (or changes its VAT), invitations that waited for it are picked up, however long ago they
+   * were sent.
+   */
+  private invitationsTo(vat: string, pending: ChainEventRecord[]): string[] {
+    if (!this.opts.connections) return [];
+    const wanted = normalizeVat(vat);
+    const created = [...this.opts.repository.eventsNamed("connections", "InvitationCreated"), ...pending.filter((e) => e.name === "InvitationCreated")];
+    return created
+      .filter((e) => {
+        const args = JSON.parse(e.args) as { vat?: unknown };
+        return e.subject !== null && typeof args.vat === "string" && normalizeVat(args.vat) === wanted;
+      })
+      .map((e) => e.subject as string);
   }
 
   /** The releases, organisations and invitations whose state a set of events may have changed. */

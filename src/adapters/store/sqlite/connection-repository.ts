@@ -108,7 +108,8 @@ export class ConnectionRepository implements ConnectionStore {
     return this.db
       .select({ address: organizations.address, name: organizations.name, vat: organizations.vat })
       .from(organizations)
-      .where(eq(organizations.vat, vat))
+      // VATs are compared as normalizeVat spells them: no spaces or dots, upper case.
+      .where(sql`upper(replace(replace(${organizations.vat}, ' ', ''), '.', '')) = ${vat}`)
       .get();
   }
 }

@@ -145,6 +145,16 @@ export class IndexerRepository implements IndexerStateStore {
       .all();
   }
 
+  /** Every recorded event of one name, oldest first. */
+  eventsNamed(contract: string, name: string): ChainEventRecord[] {
+    return this.db
+      .select(eventColumns)
+      .from(chainEvents)
+      .where(and(eq(chainEvents.contract, contract), eq(chainEvents.name, name)))
+      .orderBy(asc(chainEvents.blockNumber), asc(chainEvents.logIndex))
+      .all();
+  }
+
   deleteEventsAfter(block: number): number {
     return this.db.delete(chainEvents).where(gt(chainEvents.blockNumber, block)).run().changes;
   }
