@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { checkUnauthenticatedStart, createGuard } from "./auth/guard.js";
 import type { AppContext } from "./context.js";
 import { Listener } from "./transport/listener.js";
+import { registerOps } from "./transport/ops/index.js";
 import { legacyErrorHandler, legacyNotFoundHandler } from "./transport/rest/errors.js";
 import { restPlugin } from "./transport/rest/plugin.js";
 import { rpcPlugin } from "./transport/rpc/plugin.js";
@@ -48,6 +49,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   fastify.setNotFoundHandler(legacyNotFoundHandler);
 
   const services = boundServices(ctx);
+  const ops = registerOps(fastify, ctx, services);
   await fastify.register(rpcPlugin, {
     services,
     logger: ctx.logger,
@@ -56,6 +58,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     maxTimeoutMs: http.maxRpcTimeoutMs,
     shutdownSignal: shutdown.signal,
     guard,
+    interceptors: [ops.rpcInterceptor],
   });
   await fastify.register(restPlugin, { baseURL: ctx.config.baseURL, services, guard });
   await fastify.ready();

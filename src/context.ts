@@ -31,4 +31,6 @@ export interface AppContext {
   chain?: ChainContext;
   /** Present when `authentication` is configured: every request must carry a valid JWT. */
   auth?: { verifier: TokenVerifier };
+  /** The chain's side of /readyz and /metrics; main.ts fills it beside `chain`. */
+  health?: { chainHead(): Promise<number>; indexer(): { head: number | null; lag: number | null } };
 }

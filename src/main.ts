@@ -109,6 +109,7 @@ export async function startGateway(config: LoadedConfig, logger?: Logger): Promi
         crypto: new WalletReleaseCrypto(wallet),
       },
       auth: verifier ? { verifier } : undefined,
+      health: { chainHead: () => chain.chain.blockNumber(), indexer: () => indexer.status() },
     };
     const ssl = config.httpServer.ssl;
     const app = await buildApp(ctx, {

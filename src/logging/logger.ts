@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { dirname } from "node:path";
 import { mkdirSync } from "node:fs";
 import pino, { type Logger } from "pino";
@@ -5,19 +6,46 @@ import { createStream } from "rotating-file-stream";
 import type { Config } from "../config/schema.js";
 import { resolveFrom } from "../config/load.js";
 
-/** Whatever could carry a secret: tokens, API keys, pins, keys, passphrases. */
-export const REDACT_PATHS = [
-  "req.headers.authorization",
-  "req.headers['x-api-key']",
-  "req.headers.cookie",
-  "*.authorization",
-  "*.pincode",
-  "*.pin",
-  "*.secret",
-  "*.passphrase",
-  "*.privateKey",
-  "*.token",
+/** Keys whose values are secrets wherever they appear: tokens, API keys, pins, keys, passphrases. */
+export const SECRET_KEYS = [
+  "authorization",
+  "x-api-key",
+  "apiKey",
+  "cookie",
+  "pincode",
+  "pin",
+  "secret",
+  "passphrase",
+  "password",
+  "privateKey",
+  "token",
 ];
+
+/** Each secret key at the top of a log line and two levels down (e.g. `req.headers.authorization`). */
+export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => {
+  const k = /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `["${key}"]`;
+  return [k.startsWith(".") ? key : k, `*${k}`, `*.*${k}`];
+});
+
+/**
+ * Secrets by their shape, scrubbed from the text of every line (an error message may quote
+ * what the client sent): JWTs and this gateway's API keys (`scr_` + 43 base64url characters).
+ */
+const SECRET_TEXT = /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*|scr_[\w-]{40,}/g;
+
+/**
+ * The request a log line belongs to. The transport enters it for each request; every line
+ * logged while handling it (services, pipeline calls, errors) then carries its `reqId`.
+ */
+export const requestLogContext = new AsyncLocalStorage<{ reqId: string }>();
+
+/** Adds the request id, unless the logger already binds one (Fastify's request loggers). */
+function requestIdMixin(_obj: object, _level: number, logger: Logger): { reqId?: string } {
+  const store = requestLogContext.getStore();
+  if (!store) return {};
+  const bindings = (logger as unknown as Record<symbol, string | undefined>)[pino.symbols.chindingsSym];
+  return bindings?.includes('"reqId":') ? {} : { reqId: store.reqId };
+}
 
 /** log4js sizes ("100M", "10K", 1048576) in the form rotating-file-stream takes. */
 export function toRotationSize(size: number | string): string {
@@ -32,7 +60,8 @@ export function toRotationSize(size: number | string): string {
 /**
  * pino, configured from the spec's log4js section. With a `file` appender the log goes to
  * that file, rotated by size with `backups` old files, gzip-compressed when `compress`;
- * otherwise to standard output. Secrets are redacted everywhere.
+ * otherwise to standard output. Secrets are redacted everywhere; lines logged while a request
+ * is handled carry its `reqId`.
  */
 export function createLogger(config: Pick<Config, "log4js"> & { baseDir: string }, name = "scr-gateway"): Logger {
   const { level, file } = config.log4js;
@@ -40,6 +69,8 @@ export function createLogger(config: Pick<Config, "log4js"> & { baseDir: string 
     name,
     level: level === "off" ? "silent" : level,
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+    mixin: requestIdMixin,
+    hooks: { streamWrite: (line: string) => line.replace(SECRET_TEXT, "[redacted]") },
   };
   if (!file) return pino(options);
   const path = resolveFrom(config.baseDir, file.filename);

@@ -15,6 +15,8 @@ export interface RpcOptions {
   maxTimeoutMs: number;
   shutdownSignal?: AbortSignal;
   guard: Guard;
+  /** Outermost interceptors, e.g. the metrics' (they see the final, mapped error). */
+  interceptors?: Interceptor[];
 }
 
 /** Maps domain errors to Connect codes, the same mapping REST uses, and logs real faults. */
@@ -54,7 +56,7 @@ export function routes(services: BoundService[]) {
 export const rpcPlugin: FastifyPluginAsync<RpcOptions> = async (app: FastifyInstance, opts) => {
   await app.register(fastifyConnectPlugin, {
     routes: routes(opts.services),
-    interceptors: [errorInterceptor(opts.logger), authInterceptor(opts.guard)],
+    interceptors: [...(opts.interceptors ?? []), errorInterceptor(opts.logger), authInterceptor(opts.guard)],
     readMaxBytes: opts.readMaxBytes,
     writeMaxBytes: opts.writeMaxBytes,
     maxTimeoutMs: opts.maxTimeoutMs,
