@@ -41,16 +41,14 @@ export async function chainCommand(argv: string[], io: CommandIo): Promise<numbe
     io.stderr.write("scr chain deploy: no node to deploy to: set chain.rpcUrl in the configuration or pass --rpc-url\n");
     return 2;
   }
-  let key: string | undefined;
-  if (values["key-file"]) key = readFileSync(resolveFrom(process.cwd(), values["key-file"]), "utf8").trim();
-  else if (values["key-env"]) key = process.env[values["key-env"]]?.trim();
+  const key = adminKey(values);
   if (!key) {
     io.stderr.write("scr chain deploy: the administrator key is missing: pass --key-file <file> or --key-env <VAR>\n");
     return 2;
   }
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+  const provider = cliProvider(rpcUrl);
   try {
-    const admin = new EthersWallet(key.startsWith("0x") ? key : `0x${key}`, provider);
+    const admin = new EthersWallet(key, provider);
     const chainId = (await provider.getNetwork()).chainId;
     io.stderr.write(`deploying to ${rpcUrl} (chain ${chainId}) as ${admin.address} ...\n`);
     const contracts = await deployAll(admin);
@@ -63,4 +61,18 @@ export async function chainCommand(argv: string[], io: CommandIo): Promise<numbe
   } finally {
     provider.destroy();
   }
+}
+
+/** The registry administrator's private key from --key-file or --key-env, 0x-prefixed. */
+export function adminKey(values: { "key-file"?: string; "key-env"?: string }): string | undefined {
+  let key: string | undefined;
+  if (values["key-file"]) key = readFileSync(resolveFrom(process.cwd(), values["key-file"]), "utf8").trim();
+  else if (values["key-env"]) key = process.env[values["key-env"]]?.trim();
+  if (!key) return undefined;
+  return key.startsWith("0x") ? key : `0x${key}`;
+}
+
+/** A provider for one command: no polling cache, one request per call. */
+export function cliProvider(rpcUrl: string): JsonRpcProvider {
+  return new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
 }

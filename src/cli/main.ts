@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from "../config/load.js";
 import { startGateway } from "../main.js";
 import { authCommand, tokenCommand } from "./auth.js";
 import { chainCommand } from "./chain.js";
+import { orgCommand } from "./org.js";
 import { walletCommand } from "./wallet.js";
 
 const USAGE = `usage: scr <command> [options]
@@ -13,6 +14,8 @@ commands:
                             the organisation's keys, encrypted at rest (scr wallet --help)
   chain deploy --config <file> --key-file <file>
                             deploy the contracts to the configured node; prints the config
+  org register --config <file> --key-file <file> --name <n> --vat <v> --role <r>
+                            register an organisation, as the registry administrator
   auth set-secret|set-public-key|add-client|add-api-key --config <file>
                             callers' keys and API keys (scr auth --help)
   token [--config <file>] [--client <name>] [--ttl 30] [--private-key <pem>]
@@ -39,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
       return start(rest);
     case "chain":
       return chainCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+    case "org":
+      return orgCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case "auth":
       return authCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case "token":

@@ -138,7 +138,7 @@ function moveAside(file: string): string {
   return backup;
 }
 
-function loadPublic(configFile: string | undefined): PublicKeystore {
+export function loadPublic(configFile: string | undefined): PublicKeystore {
   const paths = walletPaths(loadConfig(configFile));
   try {
     return readPublicKeystore(paths.keystore);
