@@ -16,6 +16,19 @@ export interface RestRoute {
   /** "" (the whole response) or the name of one response field. */
   responseBody: string;
   successStatus: number;
+  /**
+   * Whether a success carries a JSON body. The documented 202s and 204s have none: their only
+   * result, the operation id, travels in the `Operation-Id` and `Location` headers. A 202
+   * whose response holds more (CreateRelease's new address) keeps its body.
+   */
+  hasBody: boolean;
+}
+
+/** See RestRoute.hasBody. */
+function successHasBody(method: DescMethod, status: number): boolean {
+  if (status === 204) return false;
+  if (status === 202) return method.output.fields.some((f) => f.name !== "operation_id");
+  return true;
 }
 
 const VARIABLE = /\{([a-z_][a-z0-9_]*)\}/g;
@@ -47,6 +60,7 @@ export function restRoutes(services: readonly DescService[]): RestRoute[] {
       if (rule.responseBody && !method.output.fields.some((f) => f.name === rule.responseBody)) {
         throw new Error(`${method.parent.typeName}.${method.name}: no response field ${rule.responseBody}`);
       }
+      const successStatus = hasOption(method, http_success_status) ? getOption(method, http_success_status) : 200;
       routes.push({
         method,
         httpMethod: pattern.case.toUpperCase() as RestRoute["httpMethod"],
@@ -55,7 +69,8 @@ export function restRoutes(services: readonly DescService[]): RestRoute[] {
         pathFields,
         body: rule.body,
         responseBody: rule.responseBody,
-        successStatus: hasOption(method, http_success_status) ? getOption(method, http_success_status) : 200,
+        successStatus,
+        hasBody: successHasBody(method, successStatus),
       });
     }
   }

@@ -69,9 +69,9 @@ function fieldNamed(desc: DescMessage, name: string): DescField {
   return field;
 }
 
-/** Renders the response per `response_body`, or nothing for 202/204. */
+/** Renders the response per `response_body`, or nothing where the route has no body. */
 export function renderResponse(route: RestRoute, output: object): Json | undefined {
-  if (route.successStatus === 204 || route.successStatus === 202) return undefined;
+  if (!route.hasBody) return undefined;
   const json = toLegacyJson(route.method.output, output);
   if (!route.responseBody) return json;
   return json[fieldNamed(route.method.output, route.responseBody).jsonName] ?? null;
