@@ -239,3 +239,106 @@ export const carrierPins = sqliteTable("carrier_pins", {
   wrappedPin: text("wrapped_pin").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
+
+/**
+ * Callback subscriptions. One per event type and URL: registering the same again revives it.
+ * `secret` ("whsec_…") signs Standard Webhooks headers; it is never returned by the API.
+ */
+export const subscriptions = sqliteTable(
+  "subscriptions",
+  {
+    id: text("id").primaryKey(),
+    /** onRelease | onAcceptInvitation */
+    eventType: text("event_type").notNull(),
+    callbackUrl: text("callback_url").notNull(),
+    secret: text("secret"),
+    /** False after a 410 Gone. */
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    disabledReason: text("disabled_reason"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("subscriptions_target").on(t.eventType, t.callbackUrl)],
+);
+
+/**
+ * This organisation's notifications, in the order they happened: written in the indexer's
+ * transaction, streamed by WatchEvents from `sequence`, delivered to subscriptions through
+ * `deliveries`. `event_id` is stable (derived from the chain log), so re-indexing adds nothing.
+ */
+export const eventLog = sqliteTable(
+  "event_log",
+  {
+    sequence: integer("sequence").primaryKey({ autoIncrement: true }),
+    eventId: text("event_id").notNull().unique(),
+    /** onRelease | onAcceptInvitation */
+    type: text("type").notNull(),
+    /** TRANSFER, UPDATE, … or accepted / refused */
+    kind: text("kind").notNull(),
+    /** release:<address> or invitation:<id>: deliveries of one key keep their order. */
+    orderingKey: text("ordering_key").notNull(),
+    /** The callback body's documented keys, JSON. */
+    payload: text("payload").notNull(),
+    blockNumber: integer("block_number").notNull(),
+    txHash: text("tx_hash").notNull(),
+    logIndex: integer("log_index").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("event_log_type").on(t.type, t.sequence)],
+);
+
+/**
+ * The outbox: one row per event and subscription. Done only after a 2xx; pending ones are
+ * sent again after a crash, with the same event id.
+ */
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    subscriptionId: text("subscription_id")
+      .notNull()
+      .references(() => subscriptions.id, { onDelete: "cascade" }),
+    sequence: integer("sequence")
+      .notNull()
+      .references(() => eventLog.sequence),
+    /** The event's ordering key, repeated here for the head-of-line query. */
+    orderingKey: text("ordering_key").notNull(),
+    /** pending | delivered | dead */
+    state: text("state").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    /** When the current retry period began: the first attempt, or the last redelivery. */
+    firstAttemptAt: integer("first_attempt_at"),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [
+    uniqueIndex("deliveries_event").on(t.subscriptionId, t.sequence),
+    index("deliveries_due").on(t.state, t.nextAttemptAt),
+    index("deliveries_line").on(t.subscriptionId, t.orderingKey, t.state, t.sequence),
+    index("deliveries_state").on(t.subscriptionId, t.state, t.sequence),
+  ],
+);
+
+/** Every HTTP attempt of a delivery: its status (null: no answer), latency and error. */
+export const deliveryAttempts = sqliteTable(
+  "delivery_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: integer("delivery_id")
+      .notNull()
+      .references(() => deliveries.id, { onDelete: "cascade" }),
+    subscriptionId: text("subscription_id").notNull(),
+    eventId: text("event_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    startedAt: integer("started_at").notNull(),
+    status: integer("status"),
+    latencyMs: integer("latency_ms").notNull(),
+    error: text("error"),
+    /** delivered | retry | dead | gone */
+    outcome: text("outcome").notNull(),
+  },
+  (t) => [index("delivery_attempts_subscription").on(t.subscriptionId, t.id), index("delivery_attempts_delivery").on(t.deliveryId, t.id)],
+);
