@@ -1,11 +1,11 @@
 /**
  * Two gateways on one local chain: invitations and connections end to end, over REST and gRPC.
  */
-import { createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { getAddress } from "ethers";
+import { getAddress, hexlify, randomBytes } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Role } from "../../src/adapters/chain/evm/contracts.js";
+import { Role, interfaces } from "../../src/adapters/chain/evm/contracts.js";
 import type { Gateway } from "../../src/main.js";
 import type { SqliteStore } from "../../src/adapters/store/sqlite/store.js";
 import { ConnectionService, InvitationDirection, InvitationStatus } from "../../gen/scr/v1/connection_service_pb.js";
@@ -199,4 +199,53 @@ describe("connections between two gateways", () => {
     const badId = await rest(b, "PUT", "/invitations/nope/accept");
     expect(badId.status).toBe(400);
   });
+
+  it("over gRPC: the same refusals with Connect codes naming the field, and the inviter's own VAT", async () => {
+    const client = createClient(ConnectionService, createGrpcTransport({ baseUrl: a.url }));
+    const ok = { reference: "r", name: "Somebody", vat: "BE0999999999", contactEmail: "a@b.example" };
+    const failure = async (req: typeof ok) => {
+      try {
+        await client.createInvitation(req);
+      } catch (err) {
+        return ConnectError.from(err);
+      }
+      throw new Error("expected a refusal");
+    };
+    for (const field of ["name", "vat", "contactEmail"] as const) {
+      const err = await failure({ ...ok, [field]: "" });
+      expect(err.code, field).toBe(Code.InvalidArgument);
+      expect(err.rawMessage, field).toContain(field);
+    }
+    const long = await failure({ ...ok, reference: "x".repeat(256) });
+    expect([long.code, long.rawMessage.includes("reference")]).toEqual([Code.InvalidArgument, true]);
+    const self = await failure({ ...ok, vat: A_VAT });
+    expect([self.code, self.rawMessage.includes("vat")]).toEqual([Code.InvalidArgument, true]);
+    const connected = await failure({ ...ok, vat: B_VAT });
+    expect(connected.code).toBe(Code.AlreadyExists);
+  });
+
+  it("an invitation the chain refuses is forgotten, so it can be sent again", async () => {
+    // An invitation to E sent around this gateway's API: A's cache does not know it yet, so
+    // the API accepts a second one, which the contract then refuses (already pending).
+    const chain = a.ctx.chain!;
+    const E_VAT = "LU12345613";
+    chain.pipeline.submit({
+      kind: "create_invitation",
+      to: chain.addresses.connections,
+      data: interfaces.connections.encodeFunctionData("invite", [hexlify(randomBytes(32)), E_VAT, "E direct", "e@e.example"]),
+    });
+    const second = await rest(a, "POST", "/invitations", { name: "E", vat: E_VAT, contactEmail: "e@e.example" });
+    expect(second.status).toBe(200);
+    const id = second.body.id as string;
+    const failed = await settle("the second invitation's operation fails", () => {
+      const op = a.ctx.store.operations.listOperations({ limit: 1000 }).find((o) => o.kind === "create_invitation" && o.data.includes(id.slice(2)));
+      return op?.state === "failed" ? op : undefined;
+    });
+    expect(failed.failureReason).toMatch(/already an open invitation/i);
+    await settle("the refused invitation is forgotten", async () => {
+      const list = (await rest(a, "GET", "/invitations?direction=outgoing")).body as { id: string }[];
+      return list.some((i) => i.id === id) ? undefined : true;
+    });
+  });
 });
+
