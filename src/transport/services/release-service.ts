@@ -1,10 +1,13 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { AppContext } from "../../context.js";
 import { checksum } from "./checksum.js";
+import { announceOperation, idempotencyKeyOf } from "./operation-headers.js";
 import type { GreenLight, LightColor, Organization, ReleaseView } from "../../domain/releases/model.js";
-import { Color, type ReleaseSchema } from "../../../gen/scr/v1/release_pb.js";
+import type { AssigneeInput } from "../../domain/releases/assignment.js";
+import { ReleaseOwnerCommands } from "../../domain/releases/owner-commands.js";
+import { AssigneeType, Color, type Assignee, type ReleaseSchema } from "../../../gen/scr/v1/release_pb.js";
 import { ReleaseService } from "../../../gen/scr/v1/release_service_pb.js";
 
 const COLORS: Record<LightColor, Color> = {
@@ -64,8 +67,46 @@ export function releaseToProto(v: ReleaseView): MessageInitShape<typeof ReleaseS
   };
 }
 
-/** ReleaseService over the domain. The writes arrive with the chain layer. */
+const ASSIGNEE_TYPES: Record<AssigneeType, AssigneeInput["type"]> = {
+  [AssigneeType.UNSPECIFIED]: "",
+  [AssigneeType.DRIVER]: "driver",
+  [AssigneeType.BARGE]: "barge",
+};
+
+function assigneeOf(a: Assignee | undefined): AssigneeInput {
+  return {
+    type: a ? (ASSIGNEE_TYPES[a.type] ?? "") : "",
+    firstName: a?.firstName ?? "",
+    lastName: a?.lastName ?? "",
+    email: a?.email ?? "",
+    phone: a?.phone ?? "",
+    identification: a?.identification ?? "",
+    name: a?.name ?? "",
+    visitNumber: a?.visitNumber ?? "",
+  };
+}
+
+/** The longest a GetPincode waits for its pinRetrieved transaction, within the call's deadline. */
+const PIN_WAIT_MS = 20_000;
+
+/**
+ * A retried write finds its operation among the most recent ones. Beyond that window the
+ * pipeline still refuses to record a second operation under the key (409).
+ */
+const RETRY_WINDOW = 1000;
+
+/** ReleaseService over the domain: reads from the cache, writes through the pipeline. */
 export function releaseService(ctx: AppContext): Partial<ServiceImpl<typeof ReleaseService>> {
+  const owner = new ReleaseOwnerCommands({
+    store: ctx.store,
+    identity: ctx.identity,
+    chain: ctx.chain,
+    operationByKey: (key) => ctx.store.operations.listOperations({ limit: RETRY_WINDOW }).find((op) => op.idempotencyKey === key),
+  });
+  const write = (req: { address: string; idempotencyKey: string }, call: HandlerContext) => ({
+    address: req.address,
+    idempotencyKey: idempotencyKeyOf(req, call),
+  });
   return {
     listReleases(req) {
       const views = ctx.releases.list(ctx.identity.self(), req);
@@ -73,6 +114,32 @@ export function releaseService(ctx: AppContext): Partial<ServiceImpl<typeof Rele
     },
     getRelease(req) {
       return { release: releaseToProto(ctx.releases.get(ctx.identity.self(), req.address)) };
+    },
+    async getPincode(req, call) {
+      const wait = Math.min(PIN_WAIT_MS, call.timeoutMs() ?? PIN_WAIT_MS, ctx.config.httpServer.requestTimeoutMs * 0.8);
+      return { pincode: await owner.pincode(req.address, wait) };
+    },
+    transferRelease(req, call) {
+      const op = owner.transfer({ ...write(req, call), to: req.newOwner?.address ?? "" });
+      return announceOperation(ctx, call, op.id);
+    },
+    revokeRelease(req, call) {
+      return announceOperation(ctx, call, owner.revoke(write(req, call)).id);
+    },
+    assignRelease(req, call) {
+      const op = owner.assign({ ...write(req, call), assignee: assigneeOf(req.assignee) });
+      return announceOperation(ctx, call, op.id);
+    },
+    assignBarge(req, call) {
+      const b = req.barge;
+      const op = owner.assignBarge({
+        ...write(req, call),
+        barge: { name: b?.name ?? "", identification: b?.identification ?? "", visitNumber: b?.visitNumber ?? "" },
+      });
+      return announceOperation(ctx, call, op.id);
+    },
+    unassignRelease(req, call) {
+      return announceOperation(ctx, call, owner.unassign(write(req, call)).id);
     },
   };
 }
