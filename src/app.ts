@@ -70,7 +70,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     close() {
       closing ??= (async () => {
         shutdown.abort();
-        await listener.close();
+        await listener.close(http.shutdownTimeoutMs);
         await fastify.close();
       })();
       return closing;

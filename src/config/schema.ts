@@ -38,6 +38,8 @@ const httpServer = z
     requestTimeoutMs: z.number().int().positive().default(30_000),
     /** Upper bound on an RPC deadline a client may ask for, in milliseconds. */
     maxRpcTimeoutMs: z.number().int().positive().default(120_000),
+    /** On SIGTERM, in-flight requests may finish for this long before connections are cut. */
+    shutdownTimeoutMs: z.number().int().min(0).default(10_000),
   })
   .strict();
 

@@ -1,4 +1,4 @@
-import { once } from "node:events";
+import { once, type EventEmitter } from "node:events";
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
@@ -31,6 +31,13 @@ export class Listener {
   readonly h2: http2.Http2Server | http2.Http2SecureServer;
   private readonly outer: net.Server;
   private readonly sessions = new Set<http2.Http2Session>();
+  /** Every accepted TCP connection, until it closes. */
+  private readonly sockets = new Set<net.Socket>();
+  /** Cleartext connections whose protocol is not known yet (no byte received). */
+  private readonly undecided = new Set<net.Socket>();
+  /** HTTP/1 connections (cleartext or TLS) with their number of requests in flight. */
+  private readonly h1Busy = new Map<net.Socket, number>();
+  private closing = false;
 
   constructor(
     handler: RequestHandler,
@@ -42,18 +49,56 @@ export class Listener {
         { cert: opts.tls.cert, key: opts.tls.key, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"] },
         handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
       );
-      secure.on("connection", (socket: net.Socket) => socket.setNoDelay(true));
+      secure.on("connection", (socket: net.Socket) => {
+        socket.setNoDelay(true);
+        this.accepted(socket);
+      });
       this.h2 = secure;
       this.outer = secure;
     } else {
       this.h2 = http2.createServer({}, handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
       // http.createServer turns Nagle off by default; this outer server must do it itself or
       // responses stall on delayed ACKs.
-      this.outer = net.createServer({ noDelay: true, keepAlive: true }, (socket) => this.route(socket));
+      this.outer = net.createServer({ noDelay: true, keepAlive: true }, (socket) => {
+        this.accepted(socket);
+        this.route(socket);
+      });
+    }
+    // HTTP/1 requests arrive on h1 in cleartext and on the secure server (allowHTTP1) with TLS.
+    for (const server of [this.h1, this.h2] as EventEmitter[]) {
+      server.on("request", (req: http.IncomingMessage, res: http.ServerResponse | http2.Http2ServerResponse) => {
+        if (res instanceof http.ServerResponse) this.trackH1(req.socket, res);
+      });
     }
     this.h2.on("session", (session: http2.Http2Session) => {
       this.sessions.add(session);
       session.once("close", () => this.sessions.delete(session));
+    });
+  }
+
+  private accepted(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.once("close", () => {
+      this.sockets.delete(socket);
+      this.undecided.delete(socket);
+      this.h1Busy.delete(socket);
+    });
+  }
+
+  /**
+   * Counts an HTTP/1 request in flight on its connection. While closing, a response not yet
+   * started says `Connection: close`, and a keep-alive connection is ended once its last
+   * response is out, so clients reconnect elsewhere instead of reusing it.
+   */
+  private trackH1(socket: net.Socket, res: http.ServerResponse): void {
+    this.h1Busy.set(socket, (this.h1Busy.get(socket) ?? 0) + 1);
+    if (this.closing) res.shouldKeepAlive = false;
+    res.once("close", () => {
+      const busy = this.h1Busy.get(socket);
+      if (busy === undefined) return; // the connection is gone
+      const left = busy - 1;
+      this.h1Busy.set(socket, left);
+      if (this.closing && left === 0) socket.end();
     });
   }
 
@@ -63,11 +108,13 @@ export class Listener {
     const onEarlyError = () => socket.destroy();
     // A client that connects and says nothing must not hold a socket forever.
     const onSilence = () => socket.destroy();
+    this.undecided.add(socket);
     const onData = (chunk: Buffer) => {
       seen = Buffer.concat([seen, chunk]);
       const n = Math.min(seen.length, H2_PREFACE.length);
       const isH2 = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
       if (isH2 && seen.length < H2_PREFACE.length) return; // could still be either
+      this.undecided.delete(socket);
       socket.off("data", onData);
       socket.off("error", onEarlyError);
       socket.off("timeout", onSilence);
@@ -102,15 +149,19 @@ export class Listener {
 
   /**
    * Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts what is
-   * left. HTTP/2 sessions get a GOAWAY first.
+   * left. HTTP/2 sessions get a GOAWAY; idle HTTP/1 connections are closed at once, busy ones
+   * after their last response; connections that sent nothing yet are dropped.
    */
   async close(graceMs = 5000): Promise<void> {
+    this.closing = true;
     const closed = new Promise<void>((resolve) => this.outer.close(() => resolve()));
     for (const s of this.sessions) s.close();
+    for (const socket of this.undecided) socket.destroy();
+    for (const [socket, busy] of this.h1Busy) if (busy === 0) socket.end();
     this.h1.closeIdleConnections();
     const timer = setTimeout(() => {
       for (const s of this.sessions) s.destroy();
-      this.h1.closeAllConnections();
+      for (const socket of this.sockets) socket.destroy();
     }, graceMs);
     timer.unref();
     this.h1.close();
