@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { checkUnauthenticatedStart, createGuard } from "./auth/guard.js";
 import type { AppContext } from "./context.js";
 import { Listener } from "./transport/listener.js";
+import { docsPlugin } from "./transport/openapi/plugin.js";
 import { registerOps } from "./transport/ops/index.js";
 import { legacyErrorHandler, legacyNotFoundHandler } from "./transport/rest/errors.js";
 import { restPlugin } from "./transport/rest/plugin.js";
@@ -61,6 +62,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     interceptors: [ops.rpcInterceptor],
   });
   await fastify.register(restPlugin, { baseURL: ctx.config.baseURL, services, guard });
+  await fastify.register(docsPlugin, { baseURL: ctx.config.baseURL, services: services.map((s) => s.service), authenticated: !!ctx.auth });
   await fastify.ready();
 
   let closing: Promise<void> | undefined;
