@@ -9,6 +9,7 @@ import type { ReleaseLedger } from "./ports/release-ledger.js";
 import type { Store } from "./ports/store.js";
 import type { Wallet } from "./ports/wallet.js";
 import type { TokenVerifier } from "./auth/verifier.js";
+import type { IndexerStatus } from "./domain/indexer/indexer.js";
 
 /** The chain side: present when the gateway runs against a node (always, outside tests). */
 export interface ChainContext {
@@ -31,6 +32,12 @@ export interface AppContext {
   chain?: ChainContext;
   /** Present when `authentication` is configured: every request must carry a valid JWT. */
   auth?: { verifier: TokenVerifier };
-  /** The chain's side of /readyz and /metrics; main.ts fills it beside `chain`. */
-  health?: { chainHead(): Promise<number>; indexer(): { head: number | null; lag: number | null } };
+  /** The chain's side of /readyz, /metrics and /status; main.ts fills it beside `chain`. */
+  health?: {
+    chainHead(): Promise<number>;
+    indexer(): { head: number | null; lag: number | null } & Partial<IndexerStatus>;
+    /** The node's JSON-RPC URL, and whether it is the embedded local chain. */
+    rpcUrl?: string;
+    local?: boolean;
+  };
 }

@@ -8,7 +8,7 @@ import { Indexer } from "./domain/indexer/indexer.js";
 import { WritePipeline } from "./domain/operations/pipeline.js";
 import { ReleaseQueries } from "./domain/releases/queries.js";
 import { connectChain, localAdmin, type ConnectedChain } from "./adapters/chain/connect.js";
-import { Role, interfaces } from "./adapters/chain/evm/contracts.js";
+import { Role, interfaces, type DeployProgress } from "./adapters/chain/evm/contracts.js";
 import { ScrProjection } from "./adapters/chain/evm/projection.js";
 import { EvmReleaseLedger } from "./adapters/chain/evm/release-ledger.js";
 import { WalletReleaseCrypto } from "./adapters/crypto/wallet-release-crypto.js";
@@ -40,7 +40,12 @@ const SANDBOX_SELF = { name: "Test entity 1", vat: "BE0000000001", role: Role.Fo
  * Builds every part from the configuration and starts listening. Parts are stopped in
  * reverse order on failure and on stop().
  */
-export async function startGateway(config: LoadedConfig, logger?: Logger): Promise<Gateway> {
+export interface StartOptions {
+  /** The contracts' deployment on a fresh embedded local chain (a progress display). */
+  onDeployProgress?: (progress: DeployProgress) => void;
+}
+
+export async function startGateway(config: LoadedConfig, logger?: Logger, options: StartOptions = {}): Promise<Gateway> {
   const log = logger ?? createLogger(config);
   if (config.protocol === "https" && !config.httpServer.ssl) {
     throw new Error('"protocol": "https" needs httpServer.ssl.serverCert and httpServer.ssl.serverKey');
@@ -56,7 +61,7 @@ export async function startGateway(config: LoadedConfig, logger?: Logger): Promi
     // The key is checked before the chain is touched: a bad key stops the start early.
     const verifier = verifierFromConfig(config, store.usedTokens);
     const wallet = openWallet(config, log);
-    const chain = await connectChain(config, log);
+    const chain = await connectChain(config, log, { onDeployProgress: options.onDeployProgress });
     cleanup.push(() => chain.close());
     if (chain.local) await joinSandbox(chain, wallet, log);
 
@@ -109,7 +114,7 @@ export async function startGateway(config: LoadedConfig, logger?: Logger): Promi
         crypto: new WalletReleaseCrypto(wallet),
       },
       auth: verifier ? { verifier } : undefined,
-      health: { chainHead: () => chain.chain.blockNumber(), indexer: () => indexer.status() },
+      health: { chainHead: () => chain.chain.blockNumber(), indexer: () => indexer.status(), rpcUrl: chain.rpcUrl, local: chain.local },
     };
     const ssl = config.httpServer.ssl;
     const app = await buildApp(ctx, {

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { JsonRpcProvider, Wallet as EthersWallet } from "ethers";
 import { loadConfig, resolveFrom } from "../config/load.js";
 import { deployAll } from "../adapters/chain/evm/contracts.js";
+import { deployProgress } from "./progress.js";
 import type { CommandIo } from "./wallet.js";
 
 export const CHAIN_USAGE = `usage: scr chain deploy --config <file> (--key-file <file> | --key-env <VAR>) [--rpc-url <url>]
@@ -51,7 +52,7 @@ export async function chainCommand(argv: string[], io: CommandIo): Promise<numbe
     const admin = new EthersWallet(key, provider);
     const chainId = (await provider.getNetwork()).chainId;
     io.stderr.write(`deploying to ${rpcUrl} (chain ${chainId}) as ${admin.address} ...\n`);
-    const contracts = await deployAll(admin);
+    const contracts = await deployAll(admin, { onProgress: deployProgress(io.stderr) });
     io.stderr.write(`deployed: registry ${contracts.organizationRegistry}, connections ${contracts.connections}, releases ${contracts.releaseRegistry}\n`);
     io.stdout.write(JSON.stringify({ chain: { rpcUrl, chainId: Number(chainId), contracts } }, null, 2) + "\n");
     return 0;

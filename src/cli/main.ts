@@ -4,6 +4,7 @@ import { startGateway } from "../main.js";
 import { authCommand, tokenCommand } from "./auth.js";
 import { chainCommand } from "./chain.js";
 import { orgCommand } from "./org.js";
+import { deployProgress, followCatchUp } from "./progress.js";
 import { walletCommand } from "./wallet.js";
 
 const USAGE = `usage: scr <command> [options]
@@ -66,7 +67,7 @@ async function start(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: "string", short: "c" } } });
   let gateway;
   try {
-    gateway = await startGateway(loadConfig(values.config));
+    gateway = await startGateway(loadConfig(values.config), undefined, { onDeployProgress: deployProgress(process.stderr) });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`scr: ${err.message}\n`);
@@ -78,6 +79,7 @@ async function start(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  const catchUp = followCatchUp(gateway.indexer, process.stderr);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       gateway.ctx.logger.info({ signal }, "stopping");
@@ -86,6 +88,7 @@ async function start(argv: string[]): Promise<number> {
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   });
+  catchUp.stop();
   await gateway.stop();
   return 0;
 }

@@ -6,7 +6,7 @@ import type { LoadedConfig } from "../../config/load.js";
 import { resolveFrom } from "../../config/load.js";
 import { writeFileAtomic } from "../wallet/keystore.js";
 import { DEFAULT_ANVIL_MNEMONIC, startAnvil, type AnvilHandle } from "./devnet/anvil.js";
-import { decodeRevertData, deployAll, type ContractAddresses } from "./evm/contracts.js";
+import { decodeRevertData, deployAll, type ContractAddresses, type DeployOptions } from "./evm/contracts.js";
 import { EvmChain } from "./evm/evm-chain.js";
 
 /** What `npm start` deployed to its local chain, kept in the data directory. */
@@ -50,7 +50,11 @@ export function decodeRevertMessage(data: string): string | null {
  * data directory and deploys the contracts there once. Contract addresses come from the
  * configuration (external node) or from the recorded deployment (local chain).
  */
-export async function connectChain(config: LoadedConfig, log: Logger): Promise<ConnectedChain> {
+export async function connectChain(
+  config: LoadedConfig,
+  log: Logger,
+  opts: { onDeployProgress?: DeployOptions["onProgress"] } = {},
+): Promise<ConnectedChain> {
   const cfg = config.chain;
   const gasPrice = cfg.gasPrice === undefined ? undefined : BigInt(cfg.gasPrice);
   if (cfg.rpcUrl) {
@@ -77,7 +81,7 @@ export async function connectChain(config: LoadedConfig, log: Logger): Promise<C
     await anvil.stop();
   };
   try {
-    const addresses = await localDeployment(chain, dir, log);
+    const addresses = await localDeployment(chain, dir, log, opts.onDeployProgress);
     log.info({ rpcUrl: anvil.rpcUrl, pid: anvil.pid, state: join(dir, "anvil-state.json") }, "local chain (anvil) started");
     return { chain, rpcUrl: anvil.rpcUrl, addresses, anvil, local: true, close };
   } catch (err) {
@@ -86,7 +90,7 @@ export async function connectChain(config: LoadedConfig, log: Logger): Promise<C
   }
 }
 
-async function localDeployment(chain: EvmChain, dir: string, log: Logger): Promise<ContractAddresses> {
+async function localDeployment(chain: EvmChain, dir: string, log: Logger, onProgress?: DeployOptions["onProgress"]): Promise<ContractAddresses> {
   const file = join(dir, "deployment.json");
   const genesis = await chain.getBlock(0);
   const chainId = (await chain.chainId()).toString();
@@ -103,7 +107,7 @@ async function localDeployment(chain: EvmChain, dir: string, log: Logger): Promi
     );
   }
   const admin = localAdmin(chain.provider);
-  const addresses = await deployAll(admin);
+  const addresses = await deployAll(admin, { onProgress });
   const deployment: Deployment = { chainId, genesisHash: genesis!.hash, addresses, deployedAt: new Date().toISOString() };
   writeFileAtomic(file, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o644, overwrite: false });
   log.info({ addresses }, "contracts deployed to the local chain");

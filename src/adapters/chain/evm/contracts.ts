@@ -115,9 +115,18 @@ export async function waitForReceipt(
   }
 }
 
+/** How far a deployment is: `deployed` of `total` contracts, and the one being deployed. */
+export interface DeployProgress {
+  deployed: number;
+  total: number;
+  next?: string;
+}
+
 export interface DeployOptions extends WaitOptions {
   /** Gas estimate multiplier in percent. Default 120. */
   gasMarginPercent?: number;
+  /** Called before each contract is deployed and once when all are. */
+  onProgress?: (progress: DeployProgress) => void;
 }
 
 /**
@@ -142,9 +151,14 @@ export async function deployAll(signer: Signer, options: DeployOptions = {}): Pr
     return receipt.contractAddress;
   };
 
+  const step = (deployed: number, next?: string) => options.onProgress?.({ deployed, total: 3, ...(next ? { next } : {}) });
+  step(0, OrganizationRegistry.contractName);
   const organizationRegistry = await deploy(OrganizationRegistry, []);
+  step(1, Connections.contractName);
   const connections = await deploy(Connections, [organizationRegistry]);
+  step(2, ReleaseRegistry.contractName);
   const releaseRegistry = await deploy(ReleaseRegistry, [organizationRegistry, connections]);
+  step(3);
   return { organizationRegistry, connections, releaseRegistry };
 }
 
