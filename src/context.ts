@@ -9,6 +9,7 @@ import type { ReleaseLedger } from "./ports/release-ledger.js";
 import type { Store } from "./ports/store.js";
 import type { Wallet } from "./ports/wallet.js";
 import type { TokenVerifier } from "./auth/verifier.js";
+import type { EventFeed } from "./domain/subscriptions/feed.js";
 import type { IndexerStatus } from "./domain/indexer/indexer.js";
 
 /** The chain side: present when the gateway runs against a node (always, outside tests). */
@@ -32,6 +33,8 @@ export interface AppContext {
   chain?: ChainContext;
   /** Present when `authentication` is configured: every request must carry a valid JWT. */
   auth?: { verifier: TokenVerifier };
+  /** Notifications: present when the indexer feeds the event log (main.ts). */
+  subscriptions?: { feed: EventFeed; kick(): void };
   /** The chain's side of /readyz, /metrics and /status; main.ts fills it beside `chain`. */
   health?: {
     chainHead(): Promise<number>;

@@ -16,6 +16,7 @@ import { readOrganization } from "./adapters/chain/evm/registry-reader.js";
 import { RegistryIdentity } from "./adapters/identity/registry-identity.js";
 import { SqliteStore } from "./adapters/store/sqlite/store.js";
 import { openWallet } from "./adapters/wallet/open.js";
+import { startSubscriptions } from "./adapters/webhooks/index.js";
 import type { Wallet } from "./ports/wallet.js";
 import { createLogger } from "./logging/logger.js";
 import { verifierFromConfig } from "./auth/verifier.js";
@@ -83,6 +84,18 @@ export async function startGateway(config: LoadedConfig, logger?: Logger, option
       wallet,
       log,
     });
+    // Notifications are written in the indexer's transaction: registered before it starts.
+    const subscriptions = startSubscriptions({
+      config,
+      store: store.subscriptions,
+      releases: store,
+      orgs: store,
+      connections: store.connections,
+      source: projection,
+      wallet,
+      log,
+    });
+    cleanup.push(() => subscriptions.stop());
     const indexer = new Indexer({
       chain: chain.chain,
       state: store.indexer,
@@ -114,6 +127,7 @@ export async function startGateway(config: LoadedConfig, logger?: Logger, option
         crypto: new WalletReleaseCrypto(wallet),
       },
       auth: verifier ? { verifier } : undefined,
+      subscriptions: { feed: subscriptions.feed, kick: subscriptions.kick },
       health: { chainHead: () => chain.chain.blockNumber(), indexer: () => indexer.status(), rpcUrl: chain.rpcUrl, local: chain.local },
     };
     const ssl = config.httpServer.ssl;

@@ -134,6 +134,45 @@ const auth = z
   })
   .strict();
 
+/** How callbacks are retried: exponential back-off with jitter, for at least a day by default. */
+const retry = z
+  .object({
+    /** The delay after the first failed attempt. */
+    initialDelayMs: z.number().int().positive().default(10_000),
+    /** Each further delay is this many times the previous one… */
+    multiplier: z.number().min(1).max(10).default(2),
+    /** …up to this. */
+    maxDelayMs: z.number().int().positive().default(3_600_000),
+    /** Each delay is shortened by a random part of up to this fraction, so that receivers coming
+     * back are not hit by every gateway at once. */
+    jitter: z.number().min(0).max(1).default(0.3),
+    /** A delivery still failing this long after its first attempt becomes a dead letter. */
+    giveUpAfterMs: z.number().int().positive().default(26 * 3_600_000),
+  })
+  .strict();
+
+/** Callbacks (webhooks): the outgoing requests and their retries. */
+const subscriptions = z
+  .object({
+    retry: retry.default(retry.parse({})),
+    /** Callbacks in flight at once, over every subscription. */
+    concurrency: z.number().int().min(1).max(256).default(16),
+    /** Time to open the TCP (and TLS) connection to the receiver. */
+    connectTimeoutMs: z.number().int().positive().default(5_000),
+    /** Time for the receiver's whole answer, from the request's start. */
+    responseTimeoutMs: z.number().int().positive().default(15_000),
+    /** Bytes of a receiver's answer that are read; the rest is cut off. */
+    maxResponseBytes: z.number().int().positive().default(64 * 1024),
+    /** Lifetime of the JWT each callback carries, in seconds (its `exp`). */
+    tokenLifetimeSeconds: z.number().int().min(5).max(3_600).default(60),
+    /** Put the event id in the callback body as `eventId` too (it is always in the webhook-id
+     * and x-scr-event-id headers). false gives exactly the spec's four keys. */
+    eventIdInBody: z.boolean().default(true),
+    /** How often due retries are looked for when nothing new happens. */
+    pollIntervalMs: z.number().int().positive().default(1_000),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     protocol: z.enum(["http", "https"]).default("http"),
@@ -147,6 +186,7 @@ export const configSchema = z
     authentication: z.string().min(1).optional(),
     auth: auth.default(auth.parse({})),
     subscriptionAuthTokenInBody: z.boolean().default(false),
+    subscriptions: subscriptions.default(subscriptions.parse({})),
     dataDir: z.string().min(1).default("./data"),
     httpServer: httpServer.default(httpServer.parse({})),
     log4js: z

@@ -1,6 +1,7 @@
 import type { DriverAssignment, Organization, Party, ReleaseRecord } from "../domain/releases/model.js";
 import type { ConnectionStore } from "./connections.js";
 import type { OperationStore } from "./operations.js";
+import type { SubscriptionStore } from "./subscriptions.js";
 
 export interface ReleaseQuery {
   /** Only releases whose ownership chain contains, or whose terminal is, this address. */
@@ -52,6 +53,7 @@ export interface Store extends ReleaseStore, OrganizationStore {
   readonly connections: ConnectionStore;
   readonly drivers: DriverStore;
   readonly carrierPins: CarrierPinStore;
+  readonly subscriptions: SubscriptionStore;
   /** Runs `fn` in one SQLite transaction. */
   transaction<T>(fn: () => T): T;
   close(): void;

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file scr/v1/subscription_service.proto.
  */
 export const file_scr_v1_subscription_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFzY3IvdjEvc3Vic2NyaXB0aW9uX3NlcnZpY2UucHJvdG8SBnNjci52MSK2AQoMU3Vic2NyaXB0aW9uEgoKAmlkGAEgASgJEiUKCmV2ZW50X3R5cGUYAiABKA4yES5zY3IudjEuRXZlbnRUeXBlEiIKDGNhbGxiYWNrX3VybBgDIAEoCVIMY2FsbGJhY2tfdXJsEg4KBnNlY3JldBgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdlbmFibGVkGAYgASgIImsKDFJlbGVhc2VFdmVudBIPCgdyZWxlYXNlGAEgASgJEicKBWV2ZW50GAIgASgOMhguc2NyLnYxLlJlbGVhc2VFdmVudEtpbmQSFAoMb3JnYW5pemF0aW9uGAMgASgJEgsKA3ZhdBgEIAEoCSKHAQoPSW52aXRhdGlvbkV2ZW50EhYKCXJlZmVyZW5jZRgBIAEoCUgAiAEBEg4KBnN0YXR1cxgCIAEoCRIMCgRuYW1lGAMgASgJEgsKA3ZhdBgEIAEoCRIPCgdhZGRyZXNzGAUgASgJEhIKCnB1YmxpY19rZXkYBiABKAlCDAoKX3JlZmVyZW5jZSJHChlDcmVhdGVTdWJzY3JpcHRpb25SZXF1ZXN0EioKDHN1YnNjcmlwdGlvbhgBIAEoCzIULnNjci52MS5TdWJzY3JpcHRpb24iSAoaQ3JlYXRlU3Vic2NyaXB0aW9uUmVzcG9uc2USKgoMc3Vic2NyaXB0aW9uGAEgASgLMhQuc2NyLnYxLlN1YnNjcmlwdGlvbiIaChhMaXN0U3Vic2NyaXB0aW9uc1JlcXVlc3QiSAoZTGlzdFN1YnNjcmlwdGlvbnNSZXNwb25zZRIrCg1zdWJzY3JpcHRpb25zGAEgAygLMhQuc2NyLnYxLlN1YnNjcmlwdGlvbiInChlEZWxldGVTdWJzY3JpcHRpb25SZXF1ZXN0EgoKAmlkGAEgASgJIhwKGkRlbGV0ZVN1YnNjcmlwdGlvblJlc3BvbnNlIlMKEldhdGNoRXZlbnRzUmVxdWVzdBIWCg5hZnRlcl9zZXF1ZW5jZRgBIAEoBBIlCgpldmVudF90eXBlGAIgASgOMhEuc2NyLnYxLkV2ZW50VHlwZSKoAQoTV2F0Y2hFdmVudHNSZXNwb25zZRIQCghzZXF1ZW5jZRgBIAEoBBIQCghldmVudF9pZBgCIAEoCRItCg1yZWxlYXNlX2V2ZW50GAMgASgLMhQuc2NyLnYxLlJlbGVhc2VFdmVudEgAEjMKEGludml0YXRpb25fZXZlbnQYBCABKAsyFy5zY3IudjEuSW52aXRhdGlvbkV2ZW50SABCCQoHcGF5bG9hZCqOAQoJRXZlbnRUeXBlEhoKFkVWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIoChVFVkVOVF9UWVBFX09OX1JFTEVBU0UQARoNmrUYCW9uUmVsZWFzZRI7Ch9FVkVOVF9UWVBFX09OX0FDQ0VQVF9JTlZJVEFUSU9OEAIaFpq1GBJvbkFjY2VwdEludml0YXRpb24q8QIKEFJlbGVhc2VFdmVudEtpbmQSIgoeUkVMRUFTRV9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASLQobUkVMRUFTRV9FVkVOVF9LSU5EX1RSQU5TRkVSEAEaDJq1GAhUUkFOU0ZFUhIpChlSRUxFQVNFX0VWRU5UX0tJTkRfVVBEQVRFEAIaCpq1GAZVUERBVEUSJwoYUkVMRUFTRV9FVkVOVF9LSU5EX0JMT0NLEAMaCZq1GAVCTE9DSxIrChpSRUxFQVNFX0VWRU5UX0tJTkRfVU5CTE9DSxAEGguatRgHVU5CTE9DSxIpChlSRUxFQVNFX0VWRU5UX0tJTkRfREVMRVRFEAUaCpq1GAZERUxFVEUSKQoZUkVMRUFTRV9FVkVOVF9LSU5EX1JFVk9LRRAGGgqatRgGUkVWT0tFEjMKHlJFTEVBU0VfRVZFTlRfS0lORF9HUkVFTkxJR0hUUxAHGg+atRgLR1JFRU5MSUdIVFMymgQKE1N1YnNjcmlwdGlvblNlcnZpY2USkwEKEkNyZWF0ZVN1YnNjcmlwdGlvbhIhLnNjci52MS5DcmVhdGVTdWJzY3JpcHRpb25SZXF1ZXN0GiIuc2NyLnYxLkNyZWF0ZVN1YnNjcmlwdGlvblJlc3BvbnNlIjaQtRgDgtPkkwIsOgxzdWJzY3JpcHRpb25iDHN1YnNjcmlwdGlvbiIOL3N1YnNjcmlwdGlvbnMShgEKEUxpc3RTdWJzY3JpcHRpb25zEiAuc2NyLnYxLkxpc3RTdWJzY3JpcHRpb25zUmVxdWVzdBohLnNjci52MS5MaXN0U3Vic2NyaXB0aW9uc1Jlc3BvbnNlIiyQAgGQtRgDgtPkkwIfYg1zdWJzY3JpcHRpb25zEg4vc3Vic2NyaXB0aW9ucxKEAQoSRGVsZXRlU3Vic2NyaXB0aW9uEiEuc2NyLnYxLkRlbGV0ZVN1YnNjcmlwdGlvblJlcXVlc3QaIi5zY3IudjEuRGVsZXRlU3Vic2NyaXB0aW9uUmVzcG9uc2UiJ5ACAoi1GMwBkLUYA4LT5JMCFSoTL3N1YnNjcmlwdGlvbnMve2lkfRJdCgtXYXRjaEV2ZW50cxIaLnNjci52MS5XYXRjaEV2ZW50c1JlcXVlc3QaGy5zY3IudjEuV2F0Y2hFdmVudHNSZXNwb25zZSITkLUYAYLT5JMCCRIHL2V2ZW50czABYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp, file_scr_v1_options]);
+  fileDesc("CiFzY3IvdjEvc3Vic2NyaXB0aW9uX3NlcnZpY2UucHJvdG8SBnNjci52MSL4AQoMU3Vic2NyaXB0aW9uEgoKAmlkGAEgASgJEiUKCmV2ZW50X3R5cGUYAiABKA4yES5zY3IudjEuRXZlbnRUeXBlEiIKDGNhbGxiYWNrX3VybBgDIAEoCVIMY2FsbGJhY2tfdXJsEhMKBnNlY3JldBgEIAEoCUgAiAEBEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2VuYWJsZWQYBiABKAgSHAoPZGlzYWJsZWRfcmVhc29uGAcgASgJSAGIAQFCCQoHX3NlY3JldEISChBfZGlzYWJsZWRfcmVhc29uIoUDCghEZWxpdmVyeRIKCgJpZBgBIAEoCRIXCg9zdWJzY3JpcHRpb25faWQYAiABKAkSEAoIc2VxdWVuY2UYAyABKAQSEAoIZXZlbnRfaWQYBCABKAkSJAoFc3RhdGUYBSABKA4yFS5zY3IudjEuRGVsaXZlcnlTdGF0ZRIQCghhdHRlbXB0cxgGIAEoDRIzCg9uZXh0X2F0dGVtcHRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKC2xhc3Rfc3RhdHVzGAggASgNSACIAQESFwoKbGFzdF9lcnJvchgJIAEoCUgBiAEBEi4KCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGRlbGl2ZXJlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcGF5bG9hZBgMIAEoCUIOCgxfbGFzdF9zdGF0dXNCDQoLX2xhc3RfZXJyb3Ii9AEKD0RlbGl2ZXJ5QXR0ZW1wdBITCgtkZWxpdmVyeV9pZBgBIAEoCRIQCghldmVudF9pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNEi4KCnN0YXJ0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKBnN0YXR1cxgFIAEoDUgAiAEBEhIKCmxhdGVuY3lfbXMYBiABKA0SEgoFZXJyb3IYByABKAlIAYgBARInCgdvdXRjb21lGAggASgOMhYuc2NyLnYxLkF0dGVtcHRPdXRjb21lQgkKB19zdGF0dXNCCAoGX2Vycm9yImsKDFJlbGVhc2VFdmVudBIPCgdyZWxlYXNlGAEgASgJEicKBWV2ZW50GAIgASgOMhguc2NyLnYxLlJlbGVhc2VFdmVudEtpbmQSFAoMb3JnYW5pemF0aW9uGAMgASgJEgsKA3ZhdBgEIAEoCSKHAQoPSW52aXRhdGlvbkV2ZW50EhYKCXJlZmVyZW5jZRgBIAEoCUgAiAEBEg4KBnN0YXR1cxgCIAEoCRIMCgRuYW1lGAMgASgJEgsKA3ZhdBgEIAEoCRIPCgdhZGRyZXNzGAUgASgJEhIKCnB1YmxpY19rZXkYBiABKAlCDAoKX3JlZmVyZW5jZSJHChlDcmVhdGVTdWJzY3JpcHRpb25SZXF1ZXN0EioKDHN1YnNjcmlwdGlvbhgBIAEoCzIULnNjci52MS5TdWJzY3JpcHRpb24iSAoaQ3JlYXRlU3Vic2NyaXB0aW9uUmVzcG9uc2USKgoMc3Vic2NyaXB0aW9uGAEgASgLMhQuc2NyLnYxLlN1YnNjcmlwdGlvbiIaChhMaXN0U3Vic2NyaXB0aW9uc1JlcXVlc3QiSAoZTGlzdFN1YnNjcmlwdGlvbnNSZXNwb25zZRIrCg1zdWJzY3JpcHRpb25zGAEgAygLMhQuc2NyLnYxLlN1YnNjcmlwdGlvbiInChlEZWxldGVTdWJzY3JpcHRpb25SZXF1ZXN0EgoKAmlkGAEgASgJIhwKGkRlbGV0ZVN1YnNjcmlwdGlvblJlc3BvbnNlIn0KFUxpc3REZWxpdmVyaWVzUmVxdWVzdBIXCg9zdWJzY3JpcHRpb25faWQYASABKAkSJAoFc3RhdGUYAiABKA4yFS5zY3IudjEuRGVsaXZlcnlTdGF0ZRIWCg5hZnRlcl9zZXF1ZW5jZRgDIAEoBBINCgVsaW1pdBgEIAEoDSI+ChZMaXN0RGVsaXZlcmllc1Jlc3BvbnNlEiQKCmRlbGl2ZXJpZXMYASADKAsyEC5zY3IudjEuRGVsaXZlcnkiWgobTGlzdERlbGl2ZXJ5QXR0ZW1wdHNSZXF1ZXN0EhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRITCgtkZWxpdmVyeV9pZBgCIAEoCRINCgVsaW1pdBgDIAEoDSJJChxMaXN0RGVsaXZlcnlBdHRlbXB0c1Jlc3BvbnNlEikKCGF0dGVtcHRzGAEgAygLMhcuc2NyLnYxLkRlbGl2ZXJ5QXR0ZW1wdCJLChpSZWRlbGl2ZXJEZWxpdmVyaWVzUmVxdWVzdBIXCg9zdWJzY3JpcHRpb25faWQYASABKAkSFAoMZGVsaXZlcnlfaWRzGAIgAygJIkMKG1JlZGVsaXZlckRlbGl2ZXJpZXNSZXNwb25zZRIkCgpkZWxpdmVyaWVzGAEgAygLMhAuc2NyLnYxLkRlbGl2ZXJ5IlMKEldhdGNoRXZlbnRzUmVxdWVzdBIWCg5hZnRlcl9zZXF1ZW5jZRgBIAEoBBIlCgpldmVudF90eXBlGAIgASgOMhEuc2NyLnYxLkV2ZW50VHlwZSKoAQoTV2F0Y2hFdmVudHNSZXNwb25zZRIQCghzZXF1ZW5jZRgBIAEoBBIQCghldmVudF9pZBgCIAEoCRItCg1yZWxlYXNlX2V2ZW50GAMgASgLMhQuc2NyLnYxLlJlbGVhc2VFdmVudEgAEjMKEGludml0YXRpb25fZXZlbnQYBCABKAsyFy5zY3IudjEuSW52aXRhdGlvbkV2ZW50SABCCQoHcGF5bG9hZCqOAQoJRXZlbnRUeXBlEhoKFkVWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIoChVFVkVOVF9UWVBFX09OX1JFTEVBU0UQARoNmrUYCW9uUmVsZWFzZRI7Ch9FVkVOVF9UWVBFX09OX0FDQ0VQVF9JTlZJVEFUSU9OEAIaFpq1GBJvbkFjY2VwdEludml0YXRpb24qqAEKDURlbGl2ZXJ5U3RhdGUSHgoaREVMSVZFUllfU1RBVEVfVU5TUEVDSUZJRUQQABInChZERUxJVkVSWV9TVEFURV9QRU5ESU5HEAEaC5q1GAdwZW5kaW5nEisKGERFTElWRVJZX1NUQVRFX0RFTElWRVJFRBACGg2atRgJZGVsaXZlcmVkEiEKE0RFTElWRVJZX1NUQVRFX0RFQUQQAxoImrUYBGRlYWQqzQEKDkF0dGVtcHRPdXRjb21lEh8KG0FUVEVNUFRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEiwKGUFUVEVNUFRfT1VUQ09NRV9ERUxJVkVSRUQQARoNmrUYCWRlbGl2ZXJlZBIkChVBVFRFTVBUX09VVENPTUVfUkVUUlkQAhoJmrUYBXJldHJ5EiIKFEFUVEVNUFRfT1VUQ09NRV9ERUFEEAMaCJq1GARkZWFkEiIKFEFUVEVNUFRfT1VUQ09NRV9HT05FEAQaCJq1GARnb25lKvECChBSZWxlYXNlRXZlbnRLaW5kEiIKHlJFTEVBU0VfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEi0KG1JFTEVBU0VfRVZFTlRfS0lORF9UUkFOU0ZFUhABGgyatRgIVFJBTlNGRVISKQoZUkVMRUFTRV9FVkVOVF9LSU5EX1VQREFURRACGgqatRgGVVBEQVRFEicKGFJFTEVBU0VfRVZFTlRfS0lORF9CTE9DSxADGgmatRgFQkxPQ0sSKwoaUkVMRUFTRV9FVkVOVF9LSU5EX1VOQkxPQ0sQBBoLmrUYB1VOQkxPQ0sSKQoZUkVMRUFTRV9FVkVOVF9LSU5EX0RFTEVURRAFGgqatRgGREVMRVRFEikKGVJFTEVBU0VfRVZFTlRfS0lORF9SRVZPS0UQBhoKmrUYBlJFVk9LRRIzCh5SRUxFQVNFX0VWRU5UX0tJTkRfR1JFRU5MSUdIVFMQBxoPmrUYC0dSRUVOTElHSFRTMoQIChNTdWJzY3JpcHRpb25TZXJ2aWNlEpMBChJDcmVhdGVTdWJzY3JpcHRpb24SIS5zY3IudjEuQ3JlYXRlU3Vic2NyaXB0aW9uUmVxdWVzdBoiLnNjci52MS5DcmVhdGVTdWJzY3JpcHRpb25SZXNwb25zZSI2kLUYA4LT5JMCLDoMc3Vic2NyaXB0aW9uYgxzdWJzY3JpcHRpb24iDi9zdWJzY3JpcHRpb25zEoYBChFMaXN0U3Vic2NyaXB0aW9ucxIgLnNjci52MS5MaXN0U3Vic2NyaXB0aW9uc1JlcXVlc3QaIS5zY3IudjEuTGlzdFN1YnNjcmlwdGlvbnNSZXNwb25zZSIskAIBkLUYA4LT5JMCH2INc3Vic2NyaXB0aW9ucxIOL3N1YnNjcmlwdGlvbnMShAEKEkRlbGV0ZVN1YnNjcmlwdGlvbhIhLnNjci52MS5EZWxldGVTdWJzY3JpcHRpb25SZXF1ZXN0GiIuc2NyLnYxLkRlbGV0ZVN1YnNjcmlwdGlvblJlc3BvbnNlIieQAgKItRjMAZC1GAOC0+STAhUqEy9zdWJzY3JpcHRpb25zL3tpZH0SlwEKDkxpc3REZWxpdmVyaWVzEh0uc2NyLnYxLkxpc3REZWxpdmVyaWVzUmVxdWVzdBoeLnNjci52MS5MaXN0RGVsaXZlcmllc1Jlc3BvbnNlIkaQAgGQtRgDgtPkkwI5YgpkZWxpdmVyaWVzEisvc3Vic2NyaXB0aW9ucy97c3Vic2NyaXB0aW9uX2lkfS9kZWxpdmVyaWVzEqUBChRMaXN0RGVsaXZlcnlBdHRlbXB0cxIjLnNjci52MS5MaXN0RGVsaXZlcnlBdHRlbXB0c1JlcXVlc3QaJC5zY3IudjEuTGlzdERlbGl2ZXJ5QXR0ZW1wdHNSZXNwb25zZSJCkAIBkLUYA4LT5JMCNWIIYXR0ZW1wdHMSKS9zdWJzY3JpcHRpb25zL3tzdWJzY3JpcHRpb25faWR9L2F0dGVtcHRzEqUBChNSZWRlbGl2ZXJEZWxpdmVyaWVzEiIuc2NyLnYxLlJlZGVsaXZlckRlbGl2ZXJpZXNSZXF1ZXN0GiMuc2NyLnYxLlJlZGVsaXZlckRlbGl2ZXJpZXNSZXNwb25zZSJFkLUYA4LT5JMCOzoBKmIKZGVsaXZlcmllcyIqL3N1YnNjcmlwdGlvbnMve3N1YnNjcmlwdGlvbl9pZH0vcmVkZWxpdmVyEl0KC1dhdGNoRXZlbnRzEhouc2NyLnYxLldhdGNoRXZlbnRzUmVxdWVzdBobLnNjci52MS5XYXRjaEV2ZW50c1Jlc3BvbnNlIhOQtRgBgtPkkwIJEgcvZXZlbnRzMAFiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_scr_v1_options]);
 
 /**
  * A subscription: a callback URL for one event type.
@@ -45,11 +45,12 @@ export type Subscription = Message<"scr.v1.Subscription"> & {
 
   /**
    * A secret for Standard Webhooks signatures (webhook-id, webhook-timestamp,
-   * webhook-signature headers), as "whsec_" and base64; write-only, never returned.
+   * webhook-signature headers), as "whsec_" and base64 of 24 to 64 random bytes; write-only,
+   * never returned (null in answers).
    *
-   * @generated from field: string secret = 4;
+   * @generated from field: optional string secret = 4;
    */
-  secret: string;
+  secret?: string | undefined;
 
   /**
    * When the subscription was created.
@@ -59,11 +60,19 @@ export type Subscription = Message<"scr.v1.Subscription"> & {
   createdAt?: Timestamp | undefined;
 
   /**
-   * False once the receiver answered 410 Gone; no callbacks are made then.
+   * False once the receiver answered 410 Gone; no callbacks are made then. Creating the same
+   * subscription again enables it.
    *
    * @generated from field: bool enabled = 6;
    */
   enabled: boolean;
+
+  /**
+   * Why it was disabled, e.g. "the receiver answered 410 Gone"; null while enabled.
+   *
+   * @generated from field: optional string disabled_reason = 7;
+   */
+  disabledReason?: string | undefined;
 };
 
 /**
@@ -72,6 +81,174 @@ export type Subscription = Message<"scr.v1.Subscription"> & {
  */
 export const SubscriptionSchema: GenMessage<Subscription> = /*@__PURE__*/
   messageDesc(file_scr_v1_subscription_service, 0);
+
+/**
+ * The delivery of one event to one subscription.
+ *
+ * @generated from message scr.v1.Delivery
+ */
+export type Delivery = Message<"scr.v1.Delivery"> & {
+  /**
+   * The identifier of the delivery.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The subscription.
+   *
+   * @generated from field: string subscription_id = 2;
+   */
+  subscriptionId: string;
+
+  /**
+   * The event's sequence number in the event log (as in WatchEvents).
+   *
+   * @generated from field: uint64 sequence = 3;
+   */
+  sequence: bigint;
+
+  /**
+   * The stable event id, sent as the webhook-id header and the eventId body field.
+   *
+   * @generated from field: string event_id = 4;
+   */
+  eventId: string;
+
+  /**
+   * The state.
+   *
+   * @generated from field: scr.v1.DeliveryState state = 5;
+   */
+  state: DeliveryState;
+
+  /**
+   * HTTP attempts made so far.
+   *
+   * @generated from field: uint32 attempts = 6;
+   */
+  attempts: number;
+
+  /**
+   * When the next attempt is due; null unless pending.
+   *
+   * @generated from field: google.protobuf.Timestamp next_attempt_at = 7;
+   */
+  nextAttemptAt?: Timestamp | undefined;
+
+  /**
+   * The HTTP status of the last attempt; null before any, or when no answer came.
+   *
+   * @generated from field: optional uint32 last_status = 8;
+   */
+  lastStatus?: number | undefined;
+
+  /**
+   * Why the last attempt failed, e.g. "HTTP 503" or "connection refused"; null if none did.
+   *
+   * @generated from field: optional string last_error = 9;
+   */
+  lastError?: string | undefined;
+
+  /**
+   * When the event was recorded (indexed).
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 10;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * When the receiver acknowledged it; null until then.
+   *
+   * @generated from field: google.protobuf.Timestamp delivered_at = 11;
+   */
+  deliveredAt?: Timestamp | undefined;
+
+  /**
+   * The payload as it is sent, without the per-attempt token.
+   *
+   * @generated from field: string payload = 12;
+   */
+  payload: string;
+};
+
+/**
+ * Describes the message scr.v1.Delivery.
+ * Use `create(DeliverySchema)` to create a new message.
+ */
+export const DeliverySchema: GenMessage<Delivery> = /*@__PURE__*/
+  messageDesc(file_scr_v1_subscription_service, 1);
+
+/**
+ * One HTTP attempt of a delivery.
+ *
+ * @generated from message scr.v1.DeliveryAttempt
+ */
+export type DeliveryAttempt = Message<"scr.v1.DeliveryAttempt"> & {
+  /**
+   * The delivery.
+   *
+   * @generated from field: string delivery_id = 1;
+   */
+  deliveryId: string;
+
+  /**
+   * The stable event id.
+   *
+   * @generated from field: string event_id = 2;
+   */
+  eventId: string;
+
+  /**
+   * 1 for the first attempt of the delivery, and so on.
+   *
+   * @generated from field: uint32 attempt = 3;
+   */
+  attempt: number;
+
+  /**
+   * When the request started.
+   *
+   * @generated from field: google.protobuf.Timestamp started_at = 4;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * The HTTP status; null when no answer came (connection refused, timeout).
+   *
+   * @generated from field: optional uint32 status = 5;
+   */
+  status?: number | undefined;
+
+  /**
+   * From the request's start to the end of the answer (or the failure), in milliseconds.
+   *
+   * @generated from field: uint32 latency_ms = 6;
+   */
+  latencyMs: number;
+
+  /**
+   * Why it failed; null when delivered.
+   *
+   * @generated from field: optional string error = 7;
+   */
+  error?: string | undefined;
+
+  /**
+   * What the attempt led to.
+   *
+   * @generated from field: scr.v1.AttemptOutcome outcome = 8;
+   */
+  outcome: AttemptOutcome;
+};
+
+/**
+ * Describes the message scr.v1.DeliveryAttempt.
+ * Use `create(DeliveryAttemptSchema)` to create a new message.
+ */
+export const DeliveryAttemptSchema: GenMessage<DeliveryAttempt> = /*@__PURE__*/
+  messageDesc(file_scr_v1_subscription_service, 2);
 
 /**
  * The payload of an onRelease callback.
@@ -114,7 +291,7 @@ export type ReleaseEvent = Message<"scr.v1.ReleaseEvent"> & {
  * Use `create(ReleaseEventSchema)` to create a new message.
  */
 export const ReleaseEventSchema: GenMessage<ReleaseEvent> = /*@__PURE__*/
-  messageDesc(file_scr_v1_subscription_service, 1);
+  messageDesc(file_scr_v1_subscription_service, 3);
 
 /**
  * The payload of an onAcceptInvitation callback: the reference and status, and the
@@ -171,7 +348,7 @@ export type InvitationEvent = Message<"scr.v1.InvitationEvent"> & {
  * Use `create(InvitationEventSchema)` to create a new message.
  */
 export const InvitationEventSchema: GenMessage<InvitationEvent> = /*@__PURE__*/
-  messageDesc(file_scr_v1_subscription_service, 2);
+  messageDesc(file_scr_v1_subscription_service, 4);
 
 /**
  * @generated from message scr.v1.CreateSubscriptionRequest
@@ -190,7 +367,7 @@ export type CreateSubscriptionRequest = Message<"scr.v1.CreateSubscriptionReques
  * Use `create(CreateSubscriptionRequestSchema)` to create a new message.
  */
 export const CreateSubscriptionRequestSchema: GenMessage<CreateSubscriptionRequest> = /*@__PURE__*/
-  messageDesc(file_scr_v1_subscription_service, 3);
+  messageDesc(file_scr_v1_subscription_service, 5);
 
 /**
  * @generated from message scr.v1.CreateSubscriptionResponse
@@ -209,7 +386,7 @@ export type CreateSubscriptionResponse = Message<"scr.v1.CreateSubscriptionRespo
  * Use `create(CreateSubscriptionResponseSchema)` to create a new message.
  */
 export const CreateSubscriptionResponseSchema: GenMessage<CreateSubscriptionResponse> = /*@__PURE__*/
-  messageDesc(file_scr_v1_subscription_service, 4);
+  messageDesc(file_scr_v1_subscription_service, 6);
 
 /**
  * @generated from message scr.v1.ListSubscriptionsRequest
@@ -222,7 +399,7 @@ export type ListSubscriptionsRequest = Message<"scr.v1.ListSubscriptionsRequest"
  * Use `create(ListSubscriptionsRequestSchema)` to create a new message.
  */
 export const ListSubscriptionsRequestSchema: GenMessage<ListSubscriptionsRequest> = /*@__PURE__*/
-  messageDesc(file_scr_v1_subscription_service, 5);
+  messageDesc(file_scr_v1_subscription_service, 7);
 
 /**
  * @generated from message scr.v1.ListSubscriptionsResponse
@@ -241,7 +418,7 @@ export type ListSubscriptionsResponse = Message<"scr.v1.ListSubscriptionsRespons
  * Use `create(ListSubscriptionsResponseSchema)` to create a new message.
  */
 export const ListSubscriptionsResponseSchema: GenMessage<ListSubscriptionsResponse> = /*@__PURE__*/
-  messageDesc(file_scr_v1_subscription_service, 6);
+  messageDesc(file_scr_v1_subscription_service, 8);
 
 /**
  * @generated from message scr.v1.DeleteSubscriptionRequest
@@ -260,7 +437,7 @@ export type DeleteSubscriptionRequest = Message<"scr.v1.DeleteSubscriptionReques
  * Use `create(DeleteSubscriptionRequestSchema)` to create a new message.
  */
 export const DeleteSubscriptionRequestSchema: GenMessage<DeleteSubscriptionRequest> = /*@__PURE__*/
-  messageDesc(file_scr_v1_subscription_service, 7);
+  messageDesc(file_scr_v1_subscription_service, 9);
 
 /**
  * @generated from message scr.v1.DeleteSubscriptionResponse
@@ -273,7 +450,164 @@ export type DeleteSubscriptionResponse = Message<"scr.v1.DeleteSubscriptionRespo
  * Use `create(DeleteSubscriptionResponseSchema)` to create a new message.
  */
 export const DeleteSubscriptionResponseSchema: GenMessage<DeleteSubscriptionResponse> = /*@__PURE__*/
-  messageDesc(file_scr_v1_subscription_service, 8);
+  messageDesc(file_scr_v1_subscription_service, 10);
+
+/**
+ * @generated from message scr.v1.ListDeliveriesRequest
+ */
+export type ListDeliveriesRequest = Message<"scr.v1.ListDeliveriesRequest"> & {
+  /**
+   * The subscription.
+   *
+   * @generated from field: string subscription_id = 1;
+   */
+  subscriptionId: string;
+
+  /**
+   * Only deliveries in this state (dead: the dead letters); all when unspecified.
+   *
+   * @generated from field: scr.v1.DeliveryState state = 2;
+   */
+  state: DeliveryState;
+
+  /**
+   * Only deliveries of events after this sequence number (for paging).
+   *
+   * @generated from field: uint64 after_sequence = 3;
+   */
+  afterSequence: bigint;
+
+  /**
+   * At most this many; 100 when 0, at most 1000.
+   *
+   * @generated from field: uint32 limit = 4;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message scr.v1.ListDeliveriesRequest.
+ * Use `create(ListDeliveriesRequestSchema)` to create a new message.
+ */
+export const ListDeliveriesRequestSchema: GenMessage<ListDeliveriesRequest> = /*@__PURE__*/
+  messageDesc(file_scr_v1_subscription_service, 11);
+
+/**
+ * @generated from message scr.v1.ListDeliveriesResponse
+ */
+export type ListDeliveriesResponse = Message<"scr.v1.ListDeliveriesResponse"> & {
+  /**
+   * The deliveries, by sequence.
+   *
+   * @generated from field: repeated scr.v1.Delivery deliveries = 1;
+   */
+  deliveries: Delivery[];
+};
+
+/**
+ * Describes the message scr.v1.ListDeliveriesResponse.
+ * Use `create(ListDeliveriesResponseSchema)` to create a new message.
+ */
+export const ListDeliveriesResponseSchema: GenMessage<ListDeliveriesResponse> = /*@__PURE__*/
+  messageDesc(file_scr_v1_subscription_service, 12);
+
+/**
+ * @generated from message scr.v1.ListDeliveryAttemptsRequest
+ */
+export type ListDeliveryAttemptsRequest = Message<"scr.v1.ListDeliveryAttemptsRequest"> & {
+  /**
+   * The subscription.
+   *
+   * @generated from field: string subscription_id = 1;
+   */
+  subscriptionId: string;
+
+  /**
+   * Only the attempts of this delivery; all when empty.
+   *
+   * @generated from field: string delivery_id = 2;
+   */
+  deliveryId: string;
+
+  /**
+   * At most this many; 100 when 0, at most 1000.
+   *
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message scr.v1.ListDeliveryAttemptsRequest.
+ * Use `create(ListDeliveryAttemptsRequestSchema)` to create a new message.
+ */
+export const ListDeliveryAttemptsRequestSchema: GenMessage<ListDeliveryAttemptsRequest> = /*@__PURE__*/
+  messageDesc(file_scr_v1_subscription_service, 13);
+
+/**
+ * @generated from message scr.v1.ListDeliveryAttemptsResponse
+ */
+export type ListDeliveryAttemptsResponse = Message<"scr.v1.ListDeliveryAttemptsResponse"> & {
+  /**
+   * The attempts, newest first.
+   *
+   * @generated from field: repeated scr.v1.DeliveryAttempt attempts = 1;
+   */
+  attempts: DeliveryAttempt[];
+};
+
+/**
+ * Describes the message scr.v1.ListDeliveryAttemptsResponse.
+ * Use `create(ListDeliveryAttemptsResponseSchema)` to create a new message.
+ */
+export const ListDeliveryAttemptsResponseSchema: GenMessage<ListDeliveryAttemptsResponse> = /*@__PURE__*/
+  messageDesc(file_scr_v1_subscription_service, 14);
+
+/**
+ * @generated from message scr.v1.RedeliverDeliveriesRequest
+ */
+export type RedeliverDeliveriesRequest = Message<"scr.v1.RedeliverDeliveriesRequest"> & {
+  /**
+   * The subscription.
+   *
+   * @generated from field: string subscription_id = 1;
+   */
+  subscriptionId: string;
+
+  /**
+   * The deliveries to send again (delivered or dead ones); with none, every dead letter of
+   * the subscription.
+   *
+   * @generated from field: repeated string delivery_ids = 2;
+   */
+  deliveryIds: string[];
+};
+
+/**
+ * Describes the message scr.v1.RedeliverDeliveriesRequest.
+ * Use `create(RedeliverDeliveriesRequestSchema)` to create a new message.
+ */
+export const RedeliverDeliveriesRequestSchema: GenMessage<RedeliverDeliveriesRequest> = /*@__PURE__*/
+  messageDesc(file_scr_v1_subscription_service, 15);
+
+/**
+ * @generated from message scr.v1.RedeliverDeliveriesResponse
+ */
+export type RedeliverDeliveriesResponse = Message<"scr.v1.RedeliverDeliveriesResponse"> & {
+  /**
+   * The deliveries, pending again.
+   *
+   * @generated from field: repeated scr.v1.Delivery deliveries = 1;
+   */
+  deliveries: Delivery[];
+};
+
+/**
+ * Describes the message scr.v1.RedeliverDeliveriesResponse.
+ * Use `create(RedeliverDeliveriesResponseSchema)` to create a new message.
+ */
+export const RedeliverDeliveriesResponseSchema: GenMessage<RedeliverDeliveriesResponse> = /*@__PURE__*/
+  messageDesc(file_scr_v1_subscription_service, 16);
 
 /**
  * @generated from message scr.v1.WatchEventsRequest
@@ -299,7 +633,7 @@ export type WatchEventsRequest = Message<"scr.v1.WatchEventsRequest"> & {
  * Use `create(WatchEventsRequestSchema)` to create a new message.
  */
 export const WatchEventsRequestSchema: GenMessage<WatchEventsRequest> = /*@__PURE__*/
-  messageDesc(file_scr_v1_subscription_service, 9);
+  messageDesc(file_scr_v1_subscription_service, 17);
 
 /**
  * @generated from message scr.v1.WatchEventsResponse
@@ -348,7 +682,7 @@ export type WatchEventsResponse = Message<"scr.v1.WatchEventsResponse"> & {
  * Use `create(WatchEventsResponseSchema)` to create a new message.
  */
 export const WatchEventsResponseSchema: GenMessage<WatchEventsResponse> = /*@__PURE__*/
-  messageDesc(file_scr_v1_subscription_service, 10);
+  messageDesc(file_scr_v1_subscription_service, 18);
 
 /**
  * The kinds of event a subscription can be for.
@@ -382,6 +716,91 @@ export enum EventType {
  */
 export const EventTypeSchema: GenEnum<EventType> = /*@__PURE__*/
   enumDesc(file_scr_v1_subscription_service, 0);
+
+/**
+ * Where the delivery of one event to one subscription stands.
+ *
+ * @generated from enum scr.v1.DeliveryState
+ */
+export enum DeliveryState {
+  /**
+   * @generated from enum value: DELIVERY_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Not delivered yet: waiting for its turn, or for its next attempt.
+   *
+   * @generated from enum value: DELIVERY_STATE_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * The receiver answered 2xx.
+   *
+   * @generated from enum value: DELIVERY_STATE_DELIVERED = 2;
+   */
+  DELIVERED = 2,
+
+  /**
+   * A dead letter: the retry period ran out; RedeliverDeliveries tries again.
+   *
+   * @generated from enum value: DELIVERY_STATE_DEAD = 3;
+   */
+  DEAD = 3,
+}
+
+/**
+ * Describes the enum scr.v1.DeliveryState.
+ */
+export const DeliveryStateSchema: GenEnum<DeliveryState> = /*@__PURE__*/
+  enumDesc(file_scr_v1_subscription_service, 1);
+
+/**
+ * What one HTTP attempt led to.
+ *
+ * @generated from enum scr.v1.AttemptOutcome
+ */
+export enum AttemptOutcome {
+  /**
+   * @generated from enum value: ATTEMPT_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * 2xx: delivered.
+   *
+   * @generated from enum value: ATTEMPT_OUTCOME_DELIVERED = 1;
+   */
+  DELIVERED = 1,
+
+  /**
+   * Failed; another attempt is scheduled.
+   *
+   * @generated from enum value: ATTEMPT_OUTCOME_RETRY = 2;
+   */
+  RETRY = 2,
+
+  /**
+   * Failed, and the retry period is over: the delivery became a dead letter.
+   *
+   * @generated from enum value: ATTEMPT_OUTCOME_DEAD = 3;
+   */
+  DEAD = 3,
+
+  /**
+   * 410 Gone: the subscription was disabled.
+   *
+   * @generated from enum value: ATTEMPT_OUTCOME_GONE = 4;
+   */
+  GONE = 4,
+}
+
+/**
+ * Describes the enum scr.v1.AttemptOutcome.
+ */
+export const AttemptOutcomeSchema: GenEnum<AttemptOutcome> = /*@__PURE__*/
+  enumDesc(file_scr_v1_subscription_service, 2);
 
 /**
  * The kind of release event, as the callback's "event" field spells it.
@@ -434,7 +853,7 @@ export enum ReleaseEventKind {
  * Describes the enum scr.v1.ReleaseEventKind.
  */
 export const ReleaseEventKindSchema: GenEnum<ReleaseEventKind> = /*@__PURE__*/
-  enumDesc(file_scr_v1_subscription_service, 1);
+  enumDesc(file_scr_v1_subscription_service, 3);
 
 /**
  * Event notifications: callbacks (webhooks) to internal systems, and the same events as a
@@ -472,6 +891,39 @@ export const SubscriptionService: GenService<{
     methodKind: "unary";
     input: typeof DeleteSubscriptionRequestSchema;
     output: typeof DeleteSubscriptionResponseSchema;
+  },
+  /**
+   * The deliveries of a subscription's events, oldest first: pending, delivered, and dead
+   * letters (state=dead: delivery stayed exhausted and was given up).
+   *
+   * @generated from rpc scr.v1.SubscriptionService.ListDeliveries
+   */
+  listDeliveries: {
+    methodKind: "unary";
+    input: typeof ListDeliveriesRequestSchema;
+    output: typeof ListDeliveriesResponseSchema;
+  },
+  /**
+   * The attempt log of a subscription: every HTTP attempt with its status and latency, newest
+   * first.
+   *
+   * @generated from rpc scr.v1.SubscriptionService.ListDeliveryAttempts
+   */
+  listDeliveryAttempts: {
+    methodKind: "unary";
+    input: typeof ListDeliveryAttemptsRequestSchema;
+    output: typeof ListDeliveryAttemptsResponseSchema;
+  },
+  /**
+   * Delivers dead letters (or any given deliveries) again, with the same event id, from now
+   * on and with a fresh retry period.
+   *
+   * @generated from rpc scr.v1.SubscriptionService.RedeliverDeliveries
+   */
+  redeliverDeliveries: {
+    methodKind: "unary";
+    input: typeof RedeliverDeliveriesRequestSchema;
+    output: typeof RedeliverDeliveriesResponseSchema;
   },
   /**
    * Stream the events as they happen, each with a sequence number. A client that reconnects

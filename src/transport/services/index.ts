@@ -10,6 +10,7 @@ import { SubscriptionService } from "../../../gen/scr/v1/subscription_service_pb
 import { connectionService } from "./connection-service.js";
 import { operationService } from "./operation-service.js";
 import { releaseService } from "./release-service.js";
+import { subscriptionService } from "./subscription-service.js";
 
 export interface BoundService {
   service: DescService;
@@ -22,7 +23,7 @@ export function boundServices(ctx: AppContext): BoundService[] {
   return [
     { service: ReleaseService, impl: releaseService(ctx) as BoundService["impl"] },
     { service: ConnectionService, impl: connectionService(ctx) as BoundService["impl"] },
-    { service: SubscriptionService, impl: {} },
+    { service: SubscriptionService, impl: subscriptionService(ctx) as BoundService["impl"] },
     { service: OperationService, impl: operationService(ctx) as BoundService["impl"] },
     { service: CarrierService, impl: {} },
     { service: TerminalService, impl: {} },

@@ -6,6 +6,7 @@ import { ConnectionRepository } from "./connection-repository.js";
 import { IndexerRepository } from "./indexer-repository.js";
 import { OperationRepository } from "./operation-repository.js";
 import { ReleaseRepository } from "./release-repository.js";
+import { SubscriptionRepository } from "./subscription-repository.js";
 import { UsedTokenRepository } from "./used-token-repository.js";
 
 /** The Store port over one SQLite file. */
@@ -20,6 +21,7 @@ export class SqliteStore extends ReleaseRepository implements Store {
   readonly connections = new ConnectionRepository(this.db);
   readonly drivers = new DriverRepository(this.db);
   readonly carrierPins = new CarrierPinRepository(this.db);
+  readonly subscriptions = new SubscriptionRepository(this.db);
 
   transaction<T>(fn: () => T): T {
     return this.db.$client.transaction(fn)();

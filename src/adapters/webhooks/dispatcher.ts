@@ -1,0 +1,206 @@
+import type { KeyObject } from "node:crypto";
+import type { Logger } from "pino";
+import { nextRetry, parseRetryAfter, type RetryPolicy } from "../../domain/subscriptions/retry.js";
+import type { AttemptResult, DueDelivery, SubscriptionStore } from "../../ports/subscriptions.js";
+import type { HttpSender, SendResult } from "./http-sender.js";
+import { callbackBody, callbackToken, standardWebhookSignature } from "./signing.js";
+
+export interface DispatcherOptions {
+  store: Pick<SubscriptionStore, "dueDeliveries" | "nextDueAt" | "recordAttempts">;
+  sender: Pick<HttpSender, "post">;
+  /** The wallet's callback key (ES256). */
+  signingKey: () => KeyObject;
+  /** This organisation's address, checksummed: the JWT's issuer. */
+  issuer: string;
+  log: Logger;
+  retry: RetryPolicy;
+  concurrency: number;
+  tokenLifetimeSeconds: number;
+  tokenInBody: boolean;
+  eventIdInBody: boolean;
+  pollIntervalMs: number;
+  userAgent?: string;
+  now?: () => number;
+  /** Called after each attempt is durable (metrics, tests). */
+  onAttempt?: (r: AttemptResult) => void;
+}
+
+/**
+ * Delivers the outbox. Each due delivery (the first pending one of its subscription and
+ * release) is POSTed; the outcome and the attempt log entry are written together, in batches,
+ * and only then is the delivery let go, so that a crash at any point means "send again" with
+ * the same event id, never "forget". A 2xx is done; a 410 disables the subscription; anything
+ * else is retried with back-off (or after the receiver's Retry-After) until the retry period
+ * ends, and then the delivery is a dead letter.
+ */
+export class WebhookDispatcher {
+  private readonly busy = new Set<number>();
+  private readonly results: AttemptResult[] = [];
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private flushing = false;
+  private running = false;
+  private idle: (() => void)[] = [];
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  start(): void {
+    this.running = true;
+    this.kick();
+  }
+
+  /** Looks for due deliveries now (new events were indexed, a redelivery was asked for). */
+  kick(): void {
+    if (!this.running || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Stops taking new deliveries and waits for the ones in flight to be recorded. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.busy.size > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    this.flush();
+  }
+
+  /** Deliveries in flight. */
+  get inFlight(): number {
+    return this.busy.size;
+  }
+
+  private pump(): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    let due: DueDelivery[] = [];
+    const free = this.o.concurrency - this.busy.size;
+    try {
+      due = this.o.store.dueDeliveries(this.now(), free, this.busy);
+    } catch (err) {
+      this.o.log.error({ err }, "could not read due callbacks; trying again shortly");
+    }
+    for (const d of due) {
+      this.busy.add(d.id);
+      void this.deliver(d);
+    }
+    if (due.length > 0 && due.length === free) return; // more may be due: the next completion pumps
+    let wait = this.o.pollIntervalMs;
+    try {
+      const next = this.o.store.nextDueAt();
+      // A due delivery behind one in flight waits for that one's completion, which pumps.
+      if (next !== undefined && next > this.now()) wait = Math.min(wait, next - this.now());
+    } catch {
+      // the poll interval will do
+    }
+    this.timer = setTimeout(() => this.pump(), Math.max(1, wait));
+    this.timer.unref();
+  }
+
+  private async deliver(d: DueDelivery): Promise<void> {
+    const startedAt = this.now();
+    const attempt = d.attempts + 1;
+    let result: SendResult;
+    try {
+      const token = await callbackToken(this.o.signingKey(), {
+        issuer: this.o.issuer,
+        eventId: d.eventId,
+        lifetimeSeconds: this.o.tokenLifetimeSeconds,
+        now: startedAt,
+      });
+      const body = callbackBody(d.payload, {
+        eventId: d.eventId,
+        eventIdInBody: this.o.eventIdInBody,
+        token: this.o.tokenInBody ? token : undefined,
+      });
+      result = await this.o.sender.post(d.callbackUrl, this.headers(d, attempt, token, body, startedAt), body);
+    } catch (err) {
+      result = { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    const end = this.now();
+    this.results.push(this.outcome(d, attempt, startedAt, end, result));
+    if (this.results.length === 1) setImmediate(() => this.flush());
+  }
+
+  private headers(d: DueDelivery, attempt: number, token: string, body: string, now: number): Record<string, string> {
+    const h: Record<string, string> = {
+      "content-type": "application/json",
+      "user-agent": this.o.userAgent ?? "scr-gateway",
+      "x-scr-event-id": d.eventId,
+      "x-scr-event-type": d.eventType,
+      "x-scr-sequence": String(d.sequence),
+      "x-scr-delivery-attempt": String(attempt),
+    };
+    if (!this.o.tokenInBody) h.authorization = `Bearer ${token}`;
+    // The event id is the Standard Webhooks message id; with a secret the message is signed.
+    h["webhook-id"] = d.eventId;
+    if (d.secret) {
+      const timestamp = Math.floor(now / 1000);
+      h["webhook-timestamp"] = String(timestamp);
+      h["webhook-signature"] = standardWebhookSignature(d.secret, d.eventId, timestamp, body);
+    }
+    return h;
+  }
+
+  private outcome(d: DueDelivery, attempt: number, startedAt: number, end: number, r: SendResult): AttemptResult {
+    const base = { deliveryId: d.id, eventId: d.eventId, attempt, startedAt, latencyMs: Math.max(0, Math.round(end - startedAt)) };
+    if (r.ok && r.status >= 200 && r.status < 300) {
+      return { delivery: d, attempt: { ...base, status: r.status, error: null, outcome: "delivered" }, next: { state: "delivered", at: end } };
+    }
+    const status = r.ok ? r.status : null;
+    const error = r.ok ? `HTTP ${r.status}` : r.error;
+    if (status === 410) {
+      return {
+        delivery: d,
+        attempt: { ...base, status, error, outcome: "gone" },
+        next: { state: "pending", nextAttemptAt: end, firstAttemptAt: d.firstAttemptAt ?? startedAt },
+        disable: `the receiver answered 410 Gone at ${new Date(end).toISOString()}`,
+      };
+    }
+    const first = d.firstAttemptAt ?? startedAt;
+    const retryAfter = r.ok ? parseRetryAfter(r.retryAfter, end) : undefined;
+    const decision = nextRetry(this.o.retry, { attempts: attempt, firstAttemptAt: first, startedAt }, end, retryAfter);
+    if (decision.state === "dead") {
+      this.o.log.warn({ delivery: d.id, event: d.eventId, subscription: d.subscriptionId, attempts: attempt, error }, "callback given up: dead letter");
+      return { delivery: d, attempt: { ...base, status, error, outcome: "dead" }, next: { state: "dead", at: end } };
+    }
+    return {
+      delivery: d,
+      attempt: { ...base, status, error, outcome: "retry" },
+      next: { state: "pending", nextAttemptAt: decision.nextAttemptAt, firstAttemptAt: first },
+    };
+  }
+
+  /** Writes the finished attempts in one transaction, then lets their deliveries go. */
+  private flush(): void {
+    if (this.flushing || this.results.length === 0) return;
+    this.flushing = true;
+    const batch = this.results.splice(0);
+    try {
+      this.o.store.recordAttempts(batch);
+    } catch (err) {
+      // Not recorded: the deliveries stay pending in the store and are sent again.
+      this.o.log.error({ err, attempts: batch.length }, "could not record callback attempts; they will be made again");
+    } finally {
+      this.flushing = false;
+    }
+    for (const r of batch) {
+      this.busy.delete(r.delivery.id);
+      try {
+        this.o.onAttempt?.(r);
+      } catch {
+        // a listener's problem
+      }
+    }
+    if (this.results.length > 0) setImmediate(() => this.flush());
+    if (this.busy.size === 0) for (const resolve of this.idle.splice(0)) resolve();
+    this.kick();
+  }
+}
