@@ -1,6 +1,10 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGuard } from "../../src/auth/guard.js";
+import { legacyErrorHandler } from "../../src/transport/rest/errors.js";
+import { restPlugin } from "../../src/transport/rest/plugin.js";
 import { ReleaseService } from "../../gen/scr/v1/release_service_pb.js";
 import { SPEC_SELF, startTestGateway, type TestGateway } from "../support/gateway.js";
 
@@ -49,15 +53,25 @@ describe("bad REST requests get a legacy error body with a 4xx, never a 500", ()
     });
   }
 
-  it("a method the contract declares but this version does not serve → 501", async () => {
+  it("a write on a gateway with no chain node → 503 unavailable, the legacy body", async () => {
     const res = await call("PUT", `/releases/${ADDR}/revoke`, undefined);
-    expect(res.status).toBe(501);
-    expect(res.body?.code).toBe(9);
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ code: 8, description: expect.stringMatching(/chain/) });
   });
 
   it("an empty JSON body on a call without a body is accepted as no body", async () => {
     const res = await call("PUT", `/releases/${ADDR}/revoke`, "");
-    expect(res.status).toBe(501); // not 400: the request itself was fine
+    expect(res.status).toBe(503); // not 400: the request itself was fine
+  });
+
+  it("a method the contract declares but a service does not serve → 501", async () => {
+    const app = Fastify();
+    app.setErrorHandler(legacyErrorHandler);
+    await app.register(restPlugin, { baseURL: "/api", services: [{ service: ReleaseService, impl: {} }], guard: createGuard(undefined) });
+    const res = await app.inject({ method: "PUT", url: `/api/releases/${ADDR}/revoke` });
+    expect(res.statusCode).toBe(501);
+    expect(res.json()).toEqual({ code: 9, description: expect.stringContaining("/releases/{address}/revoke") });
+    await app.close();
   });
 });
 
