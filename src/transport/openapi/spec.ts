@@ -27,7 +27,8 @@ const STATUS_TEXT: Record<number, string> = {
  * rules the routes are built from, with the legacy JSON shapes the transcoder writes and
  * reads: json names (`release_data`), `null` for unset messages and `optional` fields,
  * enums as their `legacy_name` strings, 64-bit integers as numbers, Timestamps as date-time
- * strings, 202/204 without a body, and the `{code, description}` body of every error.
+ * strings, no body where the route has none (the documented 202s and 204s), and the
+ * `{code, description}` body of every error.
  * Descriptions are the proto comments.
  */
 export function openApiDocument(services: readonly DescService[], opts: OpenApiOptions): Schema {
@@ -106,7 +107,7 @@ function operation(route: RestRoute, schemas: Schemas, operationIds: Set<string>
   }
 
   const success: Schema = { description: STATUS_TEXT[route.successStatus] ?? "Success" };
-  if (route.successStatus !== 202 && route.successStatus !== 204) {
+  if (route.hasBody) {
     const schema = route.responseBody ? schemas.field(fieldNamed(method.output, route.responseBody)) : schemas.ref(method.output);
     success.content = { "application/json": { schema } };
   }
