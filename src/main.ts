@@ -7,6 +7,7 @@ import type { AppContext } from "./context.js";
 import { Indexer } from "./domain/indexer/indexer.js";
 import { WritePipeline } from "./domain/operations/pipeline.js";
 import { ReleaseQueries } from "./domain/releases/queries.js";
+import { pinRotationListener } from "./domain/releases/pin-rotation.js";
 import { connectChain, localAdmin, type ConnectedChain } from "./adapters/chain/connect.js";
 import { Role, interfaces, type DeployProgress } from "./adapters/chain/evm/contracts.js";
 import { ScrProjection } from "./adapters/chain/evm/projection.js";
@@ -84,6 +85,9 @@ export async function startGateway(config: LoadedConfig, logger?: Logger, option
       wallet,
       log,
     });
+    // The carrier's pincode renewal after a revoke commits with the indexed event.
+    const renewal = { store, self: wallet, pipeline, ledger: new EvmReleaseLedger(chain.addresses.releaseRegistry), crypto: new WalletReleaseCrypto(wallet), log };
+    projection.onCommitted(pinRotationListener(renewal), { inTransaction: true });
     // Notifications are written in the indexer's transaction: registered before it starts.
     const subscriptions = startSubscriptions({
       config,

@@ -11,6 +11,8 @@ import { connectionService } from "./connection-service.js";
 import { operationService } from "./operation-service.js";
 import { releaseService } from "./release-service.js";
 import { subscriptionService } from "./subscription-service.js";
+import { carrierService } from "./carrier-service.js";
+import { terminalService } from "./terminal-service.js";
 
 export interface BoundService {
   service: DescService;
@@ -25,7 +27,7 @@ export function boundServices(ctx: AppContext): BoundService[] {
     { service: ConnectionService, impl: connectionService(ctx) as BoundService["impl"] },
     { service: SubscriptionService, impl: subscriptionService(ctx) as BoundService["impl"] },
     { service: OperationService, impl: operationService(ctx) as BoundService["impl"] },
-    { service: CarrierService, impl: {} },
-    { service: TerminalService, impl: {} },
+    { service: CarrierService, impl: carrierService(ctx) as BoundService["impl"] },
+    { service: TerminalService, impl: terminalService(ctx) as BoundService["impl"] },
   ];
 }
