@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from "../config/load.js";
 import { startGateway } from "../main.js";
 import { authCommand, tokenCommand } from "./auth.js";
 import { chainCommand } from "./chain.js";
+import { initCommand } from "./init.js";
 import { orgCommand } from "./org.js";
 import { deployProgress, followCatchUp } from "./progress.js";
 import { walletCommand } from "./wallet.js";
@@ -10,6 +11,8 @@ import { walletCommand } from "./wallet.js";
 const USAGE = `usage: scr <command> [options]
 
 commands:
+  init [--yes] [--dir <folder>] ...
+                            set up a gateway: configuration, wallet, keys (scr init --help)
   start [--config <file>]   run the gateway (embedded defaults without --config)
   wallet init|show|export-public-key
                             the organisation's keys, encrypted at rest (scr wallet --help)
@@ -41,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "start":
       return start(rest);
+    case "init":
+      return initCommand(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     case "chain":
       return chainCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case "org":

@@ -125,7 +125,7 @@ function init(argv: string[], out: (s: string) => void, err: (s: string) => void
 
 /** Keeps the current file at `<file>.bak-<timestamp>`; the caller then replaces `file`
  * atomically, so there is a wallet at `file` at every moment. */
-function moveAside(file: string): string {
+export function moveAside(file: string): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   let backup = `${file}.bak-${stamp}`;
   for (let i = 1; existsSync(backup); i++) backup = `${file}.bak-${stamp}-${i}`;
