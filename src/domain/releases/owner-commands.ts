@@ -1,38 +1,16 @@
 import { createHash } from "node:crypto";
 import type { ChainContext } from "../../context.js";
-import type { Identity } from "../../ports/identity.js";
 import type { OperationRecord } from "../../ports/operations.js";
 import type { ContractCall } from "../../ports/release-ledger.js";
 import type { Store } from "../../ports/store.js";
-import {
-  AlreadyExistsError,
-  DeadlineExceededError,
-  FailedPreconditionError,
-  NotFoundError,
-  PermissionDeniedError,
-  UnavailableError,
-} from "../errors.js";
+import { DeadlineExceededError, FailedPreconditionError, NotFoundError, PermissionDeniedError } from "../errors.js";
 import { checkAddress } from "../validation.js";
 import { checkAssignee, checkBarge, type AssigneeInput, type BargeInput } from "./assignment.js";
+import { chainOf, priorOperation, type RoleCommandsDeps, type WriteInput } from "./carrier-commands.js";
 import type { Assignment, Organization, ReleaseRecord } from "./model.js";
 import { isVisibleTo } from "./view.js";
 
-export interface OwnerCommandsDeps {
-  store: Pick<Store, "findRelease" | "findParty" | "connections" | "drivers" | "transaction">;
-  identity: Identity;
-  chain?: ChainContext;
-  /**
-   * The operation recorded earlier under a caller's idempotency key, if any: a retried write
-   * returns it instead of being checked (and sealed) again.
-   */
-  operationByKey?(key: string): OperationRecord | undefined;
-}
-
-/** A write on one release, with the caller's idempotency key when it gave one. */
-interface WriteInput {
-  address: string;
-  idempotencyKey?: string;
-}
+export type OwnerCommandsDeps = RoleCommandsDeps<Pick<Store, "findRelease" | "findParty" | "connections" | "drivers" | "transaction">>;
 
 const lower = (s: string) => s.toLowerCase();
 const ownerOf = (r: ReleaseRecord) => lower(r.owners[r.owners.length - 1] ?? r.creator);
@@ -47,8 +25,7 @@ export class ReleaseOwnerCommands {
   constructor(private readonly d: OwnerCommandsDeps) {}
 
   private get chain(): ChainContext {
-    if (!this.d.chain) throw new UnavailableError("this gateway is not connected to a chain");
-    return this.d.chain;
+    return chainOf(this.d.chain);
   }
 
   /**
@@ -208,18 +185,9 @@ export class ReleaseOwnerCommands {
     }
   }
 
-  /**
-   * A retried write: the operation already recorded under the caller's key, when it is the
-   * same kind of write on the same release; a key used for anything else is refused.
-   */
+  /** A retried write: the operation already recorded under the caller's key, if any. */
   private prior(kind: string, release: string, key: string | undefined): OperationRecord | undefined {
-    if (!key || !this.d.operationByKey) return undefined;
-    const op = this.d.operationByKey(key);
-    if (!op) return undefined;
-    if (op.kind !== kind || op.release !== release) {
-      throw new AlreadyExistsError(`Idempotency-Key ${key} was already used for a different request (operation ${op.id})`);
-    }
-    return op;
+    return priorOperation(this.d.operationByKey, key, kind, release);
   }
 
   private submit(kind: string, release: string, call: ContractCall, idempotencyKey: string | undefined): OperationRecord {

@@ -3,6 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { AppContext } from "../../context.js";
 import { checksum } from "./checksum.js";
+import { recentOperationByKey } from "./carrier-service.js";
 import { announceOperation, idempotencyKeyOf } from "./operation-headers.js";
 import type { GreenLight, LightColor, Organization, ReleaseView } from "../../domain/releases/model.js";
 import type { AssigneeInput } from "../../domain/releases/assignment.js";
@@ -89,19 +90,13 @@ function assigneeOf(a: Assignee | undefined): AssigneeInput {
 /** The longest a GetPincode waits for its pinRetrieved transaction, within the call's deadline. */
 const PIN_WAIT_MS = 20_000;
 
-/**
- * A retried write finds its operation among the most recent ones. Beyond that window the
- * pipeline still refuses to record a second operation under the key (409).
- */
-const RETRY_WINDOW = 1000;
-
 /** ReleaseService over the domain: reads from the cache, writes through the pipeline. */
 export function releaseService(ctx: AppContext): Partial<ServiceImpl<typeof ReleaseService>> {
   const owner = new ReleaseOwnerCommands({
     store: ctx.store,
     identity: ctx.identity,
     chain: ctx.chain,
-    operationByKey: (key) => ctx.store.operations.listOperations({ limit: RETRY_WINDOW }).find((op) => op.idempotencyKey === key),
+    operationByKey: recentOperationByKey(ctx),
   });
   const write = (req: { address: string; idempotencyKey: string }, call: HandlerContext) => ({
     address: req.address,
