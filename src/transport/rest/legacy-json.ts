@@ -167,8 +167,16 @@ export function mergeLegacyJson(desc: DescMessage, message: Message, json: unkno
         value.forEach((item, i) => list.add(parseValue(field, item, `${name}[${i}]`) as never));
         break;
       }
-      case "map":
-        throw new InvalidArgumentError(name, "maps are not accepted in legacy JSON");
+      case "map": {
+        if (typeof value !== "object" || Array.isArray(value)) throw new InvalidArgumentError(name, "must be a JSON object");
+        const map = r.get(field);
+        for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+          if (v === null) throw new InvalidArgumentError(`${name}.${k}`, "must not be null");
+          const mapKey = field.mapKey === ScalarType.STRING ? k : parseScalar(field.mapKey, k, `${name}.${k}`);
+          map.set(mapKey as never, parseValue(field, v, `${name}.${k}`) as never);
+        }
+        break;
+      }
       default:
         r.set(field, parseValue(field, value, name) as never);
     }
