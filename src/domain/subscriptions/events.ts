@@ -71,9 +71,13 @@ export interface InvitationPayload {
   publicKey: string;
 }
 
-/** A stable id: the same chain log always gives the same id, on every retry and re-index. */
-export function eventIdOf(e: Pick<ContractEvent, "txHash" | "logIndex">, type: EventTypeWord): string {
-  const digest = createHash("sha256").update(`${e.txHash.toLowerCase()}:${e.logIndex}:${type}`).digest("hex");
+/**
+ * A stable id: the same chain log gives the same id on every retry and re-index. It includes
+ * the organisation told, so that the legal entities of one group that share an endpoint (the
+ * spec's reason for `organization` and `vat`) do not de-duplicate each other's notifications.
+ */
+export function eventIdOf(e: Pick<ContractEvent, "txHash" | "logIndex">, type: EventTypeWord, organization: string): string {
+  const digest = createHash("sha256").update(`${e.txHash.toLowerCase()}:${e.logIndex}:${type}:${organization.toLowerCase()}`).digest("hex");
   return `evt_${digest.slice(0, 32)}`;
 }
 
@@ -165,7 +169,7 @@ export function releaseNotifications(
     if (!notifiedBy(e, owners).has(self.address)) continue;
     const payload: ReleasePayload = { release: getAddress(e.subject), event: kind, organization: getAddress(self.address), vat: self.vat };
     out.push({
-      eventId: eventIdOf(e, "onRelease"),
+      eventId: eventIdOf(e, "onRelease", self.address),
       type: "onRelease",
       kind,
       orderingKey: `release:${e.subject}`,
@@ -182,6 +186,8 @@ export function releaseNotifications(
 /** An answered invitation this organisation sent, with what the callback tells about it. */
 export interface AnsweredInvitation {
   event: ContractEvent;
+  /** This organisation (the inviter), lower case. */
+  self: string;
   status: "accepted" | "refused";
   reference: string | null;
   other: { address: string; name: string; vat: string; publicKey: string };
@@ -197,7 +203,7 @@ export function invitationNotification(a: AnsweredInvitation, now: number): NewE
     publicKey: a.other.publicKey,
   };
   return {
-    eventId: eventIdOf(a.event, "onAcceptInvitation"),
+    eventId: eventIdOf(a.event, "onAcceptInvitation", a.self),
     type: "onAcceptInvitation",
     kind: a.status,
     orderingKey: `invitation:${a.event.subject ?? ""}`,

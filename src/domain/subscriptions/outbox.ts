@@ -68,6 +68,7 @@ export class EventOutbox {
     return invitationNotification(
       {
         event: e,
+        self: this.self,
         status,
         reference: this.d.connections?.findInvitation(e.subject)?.reference ?? null,
         other: { address: invitee, name: party?.name ?? "", vat: party?.vat ?? "", publicKey: party?.publicKey ?? "" },
