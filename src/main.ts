@@ -20,6 +20,7 @@ import { openWallet } from "./adapters/wallet/open.js";
 import { startSubscriptions } from "./adapters/webhooks/index.js";
 import type { Wallet } from "./ports/wallet.js";
 import { createLogger } from "./logging/logger.js";
+import { startSandbox, type Sandbox } from "./sandbox/sandbox.js";
 import { verifierFromConfig } from "./auth/verifier.js";
 
 export interface Gateway {
@@ -28,6 +29,8 @@ export interface Gateway {
   url: string;
   chain: ConnectedChain;
   indexer: Indexer;
+  /** The sandbox parties, on the embedded local chain. */
+  sandbox?: Sandbox;
   stop(): Promise<void>;
 }
 
@@ -134,6 +137,12 @@ export async function startGateway(config: LoadedConfig, logger?: Logger, option
       subscriptions: { feed: subscriptions.feed, kick: subscriptions.kick },
       health: { chainHead: () => chain.chain.blockNumber(), indexer: () => indexer.status(), rpcUrl: chain.rpcUrl, local: chain.local },
     };
+    // The sandbox is seeded before this gateway answers, so its first GET /releases has data.
+    let sandbox: Sandbox | undefined;
+    if (chain.local && config.chain.anvil.sandbox) {
+      sandbox = await startSandbox({ config, chain, entity1: ctx, kickEntity1: () => indexer.kick(), log, start: startGateway });
+      cleanup.push(() => sandbox?.stop());
+    }
     const ssl = config.httpServer.ssl;
     const app = await buildApp(ctx, {
       tls:
@@ -149,7 +158,8 @@ export async function startGateway(config: LoadedConfig, logger?: Logger, option
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const url = `${config.protocol}://${host}:${address.port}`;
     log.info({ url, baseURL: config.baseURL, wallet: wallet.address, chain: chain.rpcUrl }, "scr-gateway listening");
-    return { app, ctx, url, chain, indexer, stop: unwind };
+    sandbox?.listening(url);
+    return { app, ctx, url, chain, indexer, sandbox, stop: unwind };
   } catch (err) {
     await unwind();
     throw err;

@@ -5,6 +5,7 @@ import { authCommand, tokenCommand } from "./auth.js";
 import { chainCommand } from "./chain.js";
 import { initCommand } from "./init.js";
 import { orgCommand } from "./org.js";
+import { sandboxCommand } from "./sandbox.js";
 import { deployProgress, followCatchUp } from "./progress.js";
 import { walletCommand } from "./wallet.js";
 
@@ -20,6 +21,8 @@ commands:
                             deploy the contracts to the configured node; prints the config
   org register --config <file> --key-file <file> --name <n> --vat <v> --role <r>
                             register an organisation, as the registry administrator
+  sandbox info|create-release|transfer|block|unblock|delete|green-lights|call
+                            drive the sandbox's carrier, entity 2 and terminal (scr sandbox --help)
   auth set-secret|set-public-key|add-client|add-api-key --config <file>
                             callers' keys and API keys (scr auth --help)
   token [--config <file>] [--client <name>] [--ttl 30] [--private-key <pem>]
@@ -50,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
       return chainCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case "org":
       return orgCommand(rest, { stdout: process.stdout, stderr: process.stderr });
+    case "sandbox":
+      return sandboxCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case "auth":
       return authCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case "token":

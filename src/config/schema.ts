@@ -70,9 +70,12 @@ const chain = z
         stateIntervalSeconds: z.number().int().positive().default(10),
         /** Seconds per block; absent: a block per transaction. */
         blockTime: z.number().int().positive().optional(),
+        /** Start and seed the sandbox network beside this gateway: a demo carrier, "Test
+         * entity 2" and a demo terminal, each a gateway on the next ports. */
+        sandbox: z.boolean().default(true),
       })
       .strict()
-      .default({ stateIntervalSeconds: 10 }),
+      .default({ stateIntervalSeconds: 10, sandbox: true }),
   })
   .strict();
 

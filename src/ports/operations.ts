@@ -39,6 +39,8 @@ export interface OperationStore {
   /** Inserts, or returns the operation already recorded under the same idempotency key. */
   recordOperation(op: NewOperation, now: number): { operation: OperationRecord; created: boolean };
   findOperation(id: string): OperationRecord | undefined;
+  /** The operation recorded under an idempotency key (a unique index). */
+  findOperationByKey(idempotencyKey: string): OperationRecord | undefined;
   listOperations(filter: { state?: OperationState; limit: number }): OperationRecord[];
   /** Oldest first. */
   operationsInState(signer: string, state: OperationState, limit: number): OperationRecord[];

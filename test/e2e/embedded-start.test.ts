@@ -19,7 +19,8 @@ let gw: Gateway;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "scr-e2e-"));
-  const config = { ...parseConfig({ dataDir: dir, httpServer: { port: 0 }, chain: { anvil: { stateIntervalSeconds: 1 } } }), baseDir: dir, embedded: true };
+  // The sandbox network has its own test (sandbox.test.ts); here the cache starts empty.
+  const config = { ...parseConfig({ dataDir: dir, httpServer: { port: 0 }, chain: { anvil: { stateIntervalSeconds: 1, sandbox: false } } }), baseDir: dir, embedded: true };
   gw = await startGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }));
 }, 120_000);
 afterAll(async () => {

@@ -9,15 +9,9 @@ import { announceOperation, idempotencyKeyOf } from "./operation-headers.js";
 import type { ReleaseData } from "../../../gen/scr/v1/release_pb.js";
 import { CarrierService } from "../../../gen/scr/v1/carrier_service_pb.js";
 
-/**
- * A retried write finds its operation among the most recent ones; beyond that window the
- * pipeline still refuses a second operation under the key (409).
- */
-const RETRY_WINDOW = 1000;
-
-/** The operation recorded under an idempotency key, among the recent ones. */
-export function recentOperationByKey(ctx: AppContext): (key: string) => OperationRecord | undefined {
-  return (key) => ctx.store.operations.listOperations({ limit: RETRY_WINDOW }).find((op) => op.idempotencyKey === key);
+/** The operation recorded under an idempotency key, so a retried write answers the same. */
+export function operationByKey(ctx: AppContext): (key: string) => OperationRecord | undefined {
+  return (key) => ctx.store.operations.findOperationByKey(key);
 }
 
 const date = (t: Timestamp | undefined) => (t ? timestampDate(t) : null);
@@ -34,7 +28,7 @@ export function releaseDataInput(d: ReleaseData | undefined): ReleaseDataInput |
 
 /** CarrierService over the domain: every write is checked on the cache, then an operation. */
 export function carrierService(ctx: AppContext): Partial<ServiceImpl<typeof CarrierService>> {
-  const carrier = new CarrierCommands({ store: ctx.store, identity: ctx.identity, chain: ctx.chain, operationByKey: recentOperationByKey(ctx) });
+  const carrier = new CarrierCommands({ store: ctx.store, identity: ctx.identity, chain: ctx.chain, operationByKey: operationByKey(ctx) });
   const write = (req: { address: string; idempotencyKey: string }, call: HandlerContext) => ({
     address: req.address,
     idempotencyKey: idempotencyKeyOf(req, call),

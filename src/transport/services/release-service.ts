@@ -3,7 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { AppContext } from "../../context.js";
 import { checksum } from "./checksum.js";
-import { recentOperationByKey } from "./carrier-service.js";
+import { operationByKey } from "./carrier-service.js";
 import { announceOperation, idempotencyKeyOf } from "./operation-headers.js";
 import type { GreenLight, LightColor, Organization, ReleaseView } from "../../domain/releases/model.js";
 import type { AssigneeInput } from "../../domain/releases/assignment.js";
@@ -96,7 +96,7 @@ export function releaseService(ctx: AppContext): Partial<ServiceImpl<typeof Rele
     store: ctx.store,
     identity: ctx.identity,
     chain: ctx.chain,
-    operationByKey: recentOperationByKey(ctx),
+    operationByKey: operationByKey(ctx),
   });
   const write = (req: { address: string; idempotencyKey: string }, call: HandlerContext) => ({
     address: req.address,

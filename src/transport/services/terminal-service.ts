@@ -4,7 +4,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { AppContext } from "../../context.js";
 import type { Assignment } from "../../domain/releases/model.js";
 import { TerminalCommands } from "../../domain/releases/terminal-commands.js";
-import { recentOperationByKey } from "./carrier-service.js";
+import { operationByKey } from "./carrier-service.js";
 import { announceOperation, idempotencyKeyOf } from "./operation-headers.js";
 import { AssigneeType, type AssigneeSchema } from "../../../gen/scr/v1/release_pb.js";
 import { TerminalService } from "../../../gen/scr/v1/terminal_service_pb.js";
@@ -20,7 +20,7 @@ export function assigneeToProto(a: Assignment): MessageInitShape<typeof Assignee
 
 /** TerminalService over the domain: the gate check reads the cache; the rest are operations. */
 export function terminalService(ctx: AppContext): Partial<ServiceImpl<typeof TerminalService>> {
-  const terminal = new TerminalCommands({ store: ctx.store, identity: ctx.identity, chain: ctx.chain, operationByKey: recentOperationByKey(ctx) });
+  const terminal = new TerminalCommands({ store: ctx.store, identity: ctx.identity, chain: ctx.chain, operationByKey: operationByKey(ctx) });
   return {
     verifyPickup(req) {
       const check = terminal.verifyPickup(req);

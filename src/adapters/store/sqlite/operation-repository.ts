@@ -53,6 +53,11 @@ export class OperationRepository implements OperationStore {
     return row ? toRecord(row) : undefined;
   }
 
+  findOperationByKey(idempotencyKey: string) {
+    const row = this.db.select().from(operations).where(eq(operations.idempotencyKey, idempotencyKey)).get();
+    return row ? toRecord(row) : undefined;
+  }
+
   listOperations(filter: { state?: OperationState; limit: number }) {
     const q = this.db.select().from(operations);
     const rows = (filter.state ? q.where(eq(operations.state, filter.state)) : q)
