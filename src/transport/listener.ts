@@ -37,6 +37,8 @@ export class Listener {
   private readonly undecided = new Set<net.Socket>();
   /** HTTP/1 connections (cleartext or TLS) with their number of requests in flight. */
   private readonly h1Busy = new Map<net.Socket, number>();
+  /** HTTP/1 responses not finished yet. */
+  private readonly h1Responses = new Set<http.ServerResponse>();
   private closing = false;
 
   constructor(
@@ -92,8 +94,10 @@ export class Listener {
    */
   private trackH1(socket: net.Socket, res: http.ServerResponse): void {
     this.h1Busy.set(socket, (this.h1Busy.get(socket) ?? 0) + 1);
+    this.h1Responses.add(res);
     if (this.closing) res.shouldKeepAlive = false;
     res.once("close", () => {
+      this.h1Responses.delete(res);
       const busy = this.h1Busy.get(socket);
       if (busy === undefined) return; // the connection is gone
       const left = busy - 1;
@@ -158,6 +162,7 @@ export class Listener {
     for (const s of this.sessions) s.close();
     for (const socket of this.undecided) socket.destroy();
     for (const [socket, busy] of this.h1Busy) if (busy === 0) socket.end();
+    for (const res of this.h1Responses) if (!res.headersSent) res.shouldKeepAlive = false;
     this.h1.closeIdleConnections();
     const timer = setTimeout(() => {
       for (const s of this.sessions) s.destroy();
