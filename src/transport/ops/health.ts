@@ -49,15 +49,22 @@ export async function readiness(ctx: AppContext): Promise<Readiness> {
 }
 
 async function chainCheck(ctx: AppContext, head: () => Promise<number>): Promise<Check> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${CHAIN_CHECK_TIMEOUT_MS} ms`)), CHAIN_CHECK_TIMEOUT_MS);
-  });
   try {
-    return { ok: true, head: await Promise.race([head(), timeout]) };
+    return { ok: true, head: await withTimeout(head(), CHAIN_CHECK_TIMEOUT_MS) };
   } catch (err) {
     ctx.logger.warn({ err }, "readiness: the chain node does not answer");
     return { ok: false, error: `the chain node does not answer within ${CHAIN_CHECK_TIMEOUT_MS} ms` };
+  }
+}
+
+/** `p`, or a rejection once `ms` milliseconds have passed without it settling. */
+export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
   } finally {
     clearTimeout(timer);
   }
