@@ -5,6 +5,7 @@ import type { AppContext } from "./context.js";
 import { Listener } from "./transport/listener.js";
 import { docsPlugin } from "./transport/openapi/plugin.js";
 import { registerOps } from "./transport/ops/index.js";
+import { registerStatus } from "./transport/ops/status.js";
 import { legacyErrorHandler, legacyNotFoundHandler } from "./transport/rest/errors.js";
 import { restPlugin } from "./transport/rest/plugin.js";
 import { rpcPlugin } from "./transport/rpc/plugin.js";
@@ -51,6 +52,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
 
   const services = boundServices(ctx);
   const ops = registerOps(fastify, ctx, services);
+  registerStatus(fastify, ctx);
   await fastify.register(rpcPlugin, {
     services,
     logger: ctx.logger,

@@ -18,10 +18,11 @@ import { walletPaths } from "../adapters/wallet/paths.js";
 import { LOOPBACK } from "../auth/guard.js";
 import { loadVerificationKey } from "../auth/keys.js";
 import { loadConfig, parseConfig, resolveFrom, type LoadedConfig } from "../config/load.js";
+import { redactUrl } from "../config/redact.js";
 import { configSchema, type ConfigInput } from "../config/schema.js";
 import { authCommand } from "./auth.js";
 import { deployProgress } from "./progress.js";
-import { RpcError, redactUrl, rpcCall } from "./rpc.js";
+import { RpcError, rpcCall } from "./rpc.js";
 import { moveAside, walletCommand, type CommandIo } from "./wallet.js";
 
 export const INIT_USAGE = `usage: scr init [options]

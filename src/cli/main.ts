@@ -4,6 +4,7 @@ import { startGateway } from "../main.js";
 import { authCommand, tokenCommand } from "./auth.js";
 import { chainCommand } from "./chain.js";
 import { initCommand } from "./init.js";
+import { statusCommand } from "./status.js";
 import { orgCommand } from "./org.js";
 import { sandboxCommand } from "./sandbox.js";
 import { deployProgress, followCatchUp } from "./progress.js";
@@ -15,6 +16,8 @@ commands:
   init [--yes] [--dir <folder>] ...
                             set up a gateway: configuration, wallet, keys (scr init --help)
   start [--config <file>]   run the gateway (embedded defaults without --config)
+  status [--config <file>] [--json]
+                            is the gateway healthy? exit 1 when not (scr status --help)
   wallet init|show|export-public-key
                             the organisation's keys, encrypted at rest (scr wallet --help)
   chain deploy --config <file> --key-file <file>
@@ -47,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "start":
       return start(rest);
+    case "status":
+      return statusCommand(rest, { stdout: process.stdout, stderr: process.stderr });
     case "init":
       return initCommand(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     case "chain":

@@ -2,6 +2,8 @@
  * One JSON-RPC call with a deadline, for the commands that check a node (`scr init`,
  * `scr status`): an ethers provider retries an unreachable node forever.
  */
+import { redactUrl } from "../config/redact.js";
+
 export class RpcError extends Error {
   override readonly name = "RpcError";
 }
@@ -31,15 +33,4 @@ export async function rpcCall<T = unknown>(url: string, method: string, params: 
   }
   if (body.error) throw new RpcError(`the node at ${redactUrl(url)} refused ${method}: ${body.error.message ?? "error"}`);
   return body.result as T;
-}
-
-/** A node URL fit to print: user, password and query (often an API key) removed. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const path = u.pathname === "/" ? "" : u.pathname;
-    return `${u.protocol}//${u.host}${path}${u.search ? "?…" : ""}`;
-  } catch {
-    return "(an invalid URL)";
-  }
 }

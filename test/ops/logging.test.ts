@@ -14,6 +14,7 @@ import { ReleaseService } from "../../gen/scr/v1/release_service_pb.js";
 import { Role } from "../../src/adapters/chain/evm/contracts.js";
 import { generateApiKey, hashApiKey } from "../../src/auth/apikeys.js";
 import { parseConfig } from "../../src/config/load.js";
+import { createLogger, requestLogContext } from "../../src/logging/logger.js";
 import { startGateway, type Gateway } from "../../src/main.js";
 import type { Identity } from "../../src/ports/identity.js";
 import { hmacSetup, now, token } from "../auth/tokens.js";
@@ -147,4 +148,34 @@ it("every request's lines carry its id; no token, API key, pincode or secret is 
   expect(records.find((r) => r.msg === "scr-gateway listening")?.reqId).toBeUndefined();
   // Trace and debug lines were written: the level was in force.
   expect(records.some((r) => (r.level as number) <= 20)).toBe(true);
+});
+
+it("the logger redacts secret keys at any of three levels and secrets by their shape in any text", async () => {
+  const logDir = mkdtempSync(join(tmpdir(), "scr-redact-"));
+  try {
+    const log = createLogger({ log4js: { level: "trace", file: { filename: "r.log" } }, baseDir: logDir });
+    const jwt = freshToken();
+    requestLogContext.run({ reqId: "redact-1" }, () => {
+      log.info({ pincode: PIN, call: { secret: SECRET, headers: { authorization: `Bearer ${jwt}`, "x-api-key": API_KEY } } }, "keys");
+      log.warn({ err: new Error(`refused ${jwt} and ${API_KEY}`) }, `a message quoting ${jwt}`);
+      log.child({ reqId: "bound" }).info("bound by a child");
+    });
+    log.info("outside a request");
+    const file = join(logDir, "r.log");
+    let text = "";
+    for (let i = 0; i < 200 && text.split("\n").length < 5; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      text = existsSync(file) ? readFileSync(file, "utf8") : "";
+    }
+    const [keys, quoted, bound, outside] = text.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (const secret of [PIN, SECRET, jwt, API_KEY]) expect(text).not.toContain(secret);
+    expect(keys).toMatchObject({ reqId: "redact-1", pincode: "[redacted]", call: { secret: "[redacted]", headers: { authorization: "[redacted]", "x-api-key": "[redacted]" } } });
+    expect(quoted!.msg).toBe("a message quoting [redacted]");
+    expect(quoted!.reqId).toBe("redact-1");
+    expect(text.match(/"reqId"/g)).toHaveLength(3); // the child's own binding is not repeated
+    expect(bound!.reqId).toBe("bound");
+    expect(outside!.reqId).toBeUndefined();
+  } finally {
+    rmSync(logDir, { recursive: true, force: true });
+  }
 });
