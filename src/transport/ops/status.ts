@@ -15,7 +15,7 @@ import { redactUrl } from "../../config/redact.js";
 import type { AppContext } from "../../context.js";
 import type { IndexerProgress } from "../../domain/indexer/indexer.js";
 import { VERSION } from "../../version.js";
-import { CHAIN_CHECK_TIMEOUT_MS } from "./health.js";
+import { CHAIN_CHECK_TIMEOUT_MS, withTimeout } from "./health.js";
 import { OPS_ROUTE } from "./index.js";
 
 /** Failed operations younger than this count as recent, unless ?failedWithin=<seconds> says. */
@@ -107,15 +107,6 @@ export async function gatewayStatus(ctx: AppContext, startedAt: number, failedWi
     wallet: { address: ctx.chain?.wallet.address ?? null },
     database: store ? { file, bytes: store.bytes } : { file, bytes: null, error: storeError ?? "no database" },
   };
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const PROXY_HEADERS = ["forwarded", "x-forwarded-for", "x-real-ip"];
