@@ -144,6 +144,8 @@ export async function initCommand(argv: string[], io: InitIo): Promise<number> {
   if (interactive) {
     const input = io.stdin ?? process.stdin;
     rl = createInterface({ input, output: io.stdout, terminal: input.isTTY === true });
+    // Ctrl-C at a question ends the input (readline would otherwise only pause it).
+    rl.on("SIGINT", () => rl!.close());
   }
   try {
     return await new Installer(flags, io, rl).run();
@@ -195,11 +197,7 @@ class Installer {
       // Validated as the gateway would: a broken file stops here.
       loadConfig(configFile);
     } else {
-      fresh = await this.questions(dir);
-      const keystore = resolve(dir, fresh.dataDir, "wallet.json");
-      if ("env" in fresh.passphrase && !process.env[fresh.passphrase.env] && (force || !existsSync(keystore))) {
-        throw new UsageError(`--passphrase-env: the variable ${fresh.passphrase.env} is not set; set it (it encrypts the new wallet), or use --passphrase-file`);
-      }
+      fresh = await this.questions(dir, force);
       if (fresh.rpcUrl && !this.flags.offline) fresh.chainId = await this.checkNode(fresh.rpcUrl, fresh.contracts!, fresh.chainId);
       if (this.rl && !(await this.confirm(dir, fresh))) {
         this.out("nothing written\n");
@@ -210,6 +208,7 @@ class Installer {
       this.writeConfig(configFile, dir, fresh, force);
     }
 
+    this.rl?.close(); // every question is answered: the terminal is the commands' again
     const config = loadConfig(configFile);
     const dataDir = resolveFrom(config.baseDir, config.dataDir);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -272,7 +271,7 @@ class Installer {
     return text === "" ? def : text;
   }
 
-  private async questions(dir: string): Promise<Answers> {
+  private async questions(dir: string, force: boolean): Promise<Answers> {
     const fromDir = (t: string) => resolve(dir, t);
     const dataDir = await this.answer("data-dir", "Data directory (database, wallet, local chain)", "data", (t) => inDir(dir, fromDir(nonEmpty(t))));
     const host = await this.answer("host", "Listen address", "127.0.0.1", parseHost);
@@ -302,7 +301,13 @@ class Installer {
     } else {
       this.notFor("public-key", "--auth public-key");
     }
-    const passphrase = await this.passphraseAnswer(dir);
+    // A new wallet is encrypted with the passphrase now: a variable must be set already.
+    const newWallet = force || !existsSync(resolve(dir, dataDir, "wallet.json"));
+    const passphrase = await this.passphraseAnswer(dir, (t) => {
+      const name = parseEnvName(t);
+      if (newWallet && !process.env[name]) throw new Error(`the variable ${name} is not set; set it (it encrypts the new wallet), or use a passphrase file`);
+      return name;
+    });
     return { dataDir, host, port, baseURL, protocol, cert, key, ...chain, auth, publicKey, passphrase };
   }
 
@@ -357,11 +362,11 @@ class Installer {
     }
   }
 
-  private async passphraseAnswer(dir: string): Promise<Answers["passphrase"]> {
+  private async passphraseAnswer(dir: string, parseEnv: (t: string) => string): Promise<Answers["passphrase"]> {
     const env = this.flags["passphrase-env"];
     const file = this.flags["passphrase-file"];
     if (env !== undefined && file !== undefined) throw new UsageError("--passphrase-env and --passphrase-file: give one of them");
-    if (env !== undefined) return { env: this.parseFlag("passphrase-env", parseEnvName) };
+    if (env !== undefined) return { env: this.parseFlag("passphrase-env", parseEnv) };
     if (file !== undefined) return { file: this.parseFlag("passphrase-file", (t) => resolve(nonEmpty(t))) };
     const envSet = !!process.env[DEFAULT_PASSPHRASE_ENV];
     if (!this.lines) return envSet ? { env: DEFAULT_PASSPHRASE_ENV } : { file: join(dir, DEFAULT_PASSPHRASE_FILE) };
@@ -369,7 +374,7 @@ class Installer {
       oneOf(t, ["env", "file"] as const),
     );
     if (where === "env") {
-      return { env: await this.answer("passphrase-env", "Variable name (set it before `scr start`)", DEFAULT_PASSPHRASE_ENV, parseEnvName) };
+      return { env: await this.answer("passphrase-env", "Variable name", DEFAULT_PASSPHRASE_ENV, parseEnv) };
     }
     return { file: await this.answer("passphrase-file", "Passphrase file (created with a random passphrase if missing)", join(dir, DEFAULT_PASSPHRASE_FILE), (t) => resolve(t)) };
   }
