@@ -39,6 +39,11 @@ options:
 Unhealthy: the gateway does not answer; the chain node does not answer; the indexer lags more
 than --max-lag blocks; an operation failed within --failed-within seconds; the database cannot
 be read. Failing callback subscriptions are reported as warnings.
+
+GET /status answers a caller on the gateway's own host without a token (a loopback address,
+or the address it connected to, and no proxy header such as X-Forwarded-For); any other
+caller needs a token or API key with the admin role, and is refused when no authentication
+is configured. Remote monitoring without a token uses /healthz, /readyz and /metrics.
 `;
 
 class UsageError extends Error {}
