@@ -209,12 +209,14 @@ describe("the carrier over REST", () => {
     await transfer(carrier, id, forwarder);
 
     await restWrite(carrier, "PUT", `/carrier/releases/${id}/block`);
-    await served(forwarder, id, "the forwarder sees it blocked", (r) => r.blocked === true);
+    const blocked = await served(forwarder, id, "the forwarder sees it blocked", (r) => r.blocked === true);
+    expect(blocked.release_data.container.containerStatus).toBe("blocked");
     await cached(carrier, id, "the carrier's cache blocked", (r) => r.blocked);
     await refused(carrier, "PUT", `/carrier/releases/${id}/block`, undefined, 409, "already blocked");
 
     await restWrite(carrier, "PUT", `/carrier/releases/${id}/unblock`);
-    await served(forwarder, id, "the forwarder sees it unblocked", (r) => r.blocked === false);
+    const unblocked = await served(forwarder, id, "the forwarder sees it unblocked", (r) => r.blocked === false);
+    expect(unblocked.release_data.container.containerStatus).toBe("released");
     await cached(carrier, id, "the carrier's cache unblocked", (r) => !r.blocked);
     await refused(carrier, "PUT", `/carrier/releases/${id}/unblock`, undefined, 409, "not blocked");
 

@@ -28,9 +28,21 @@ export function viewFor(
   };
   return {
     ...release,
+    data: release.blocked ? withStatus(release.data, BLOCKED_STATUS) : release.data,
     owner: release.owners[release.owners.length - 1] ?? release.creator,
     previousOwner: index > 0 ? at(index - 1) : null,
     nextOwner: index >= 0 ? at(index + 1) : null,
     selfOwner: index >= 0 ? self : null,
   };
+}
+
+/**
+ * The container status while the carrier blocks the release. The spec's table: containerStatus
+ * "is updated by the SCR app when the carrier blocks or unblocks a release"; unblocked, the
+ * carrier's own status shows again.
+ */
+export const BLOCKED_STATUS = "blocked";
+
+function withStatus(data: ReleaseRecord["data"], containerStatus: string): ReleaseRecord["data"] {
+  return { ...data, container: { ...data.container, containerStatus } };
 }
