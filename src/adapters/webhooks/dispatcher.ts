@@ -33,13 +33,20 @@ export interface DispatcherOptions {
  * else is retried with back-off (or after the receiver's Retry-After) until the retry period
  * ends, and then the delivery is a dead letter.
  */
+/** Finished attempts are recorded together: after this long, or once this many wait. */
+const FLUSH_DELAY_MS = 2;
+const FLUSH_BATCH = 64;
+
 export class WebhookDispatcher {
+  /** Deliveries in flight or whose outcome is not recorded yet: never claimed twice. */
   private readonly busy = new Set<number>();
+  /** HTTP requests in flight: at most `concurrency`. */
+  private sending = 0;
   private readonly results: AttemptResult[] = [];
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
-  private flushing = false;
   private running = false;
   private idle: (() => void)[] = [];
 
@@ -67,21 +74,22 @@ export class WebhookDispatcher {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.busy.size > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    if (this.sending > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     this.flush();
   }
 
-  /** Deliveries in flight. */
+  /** Callbacks in flight. */
   get inFlight(): number {
-    return this.busy.size;
+    return this.sending;
   }
 
   private pump(): void {
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    const free = this.o.concurrency - this.sending;
+    if (free <= 0) return; // a completion pumps
     let due: DueDelivery[] = [];
-    const free = this.o.concurrency - this.busy.size;
     try {
       due = this.o.store.dueDeliveries(this.now(), free, this.busy);
     } catch (err) {
@@ -89,6 +97,7 @@ export class WebhookDispatcher {
     }
     for (const d of due) {
       this.busy.add(d.id);
+      this.sending++;
       void this.deliver(d);
     }
     if (due.length > 0 && due.length === free) return; // more may be due: the next completion pumps
@@ -125,8 +134,13 @@ export class WebhookDispatcher {
       result = { ok: false, error: err instanceof Error ? err.message : String(err) };
     }
     const end = this.now();
+    this.sending--;
     this.results.push(this.outcome(d, attempt, startedAt, end, result));
-    if (this.results.length === 1) setImmediate(() => this.flush());
+    if (this.results.length >= FLUSH_BATCH || !this.running) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
+    // Claims come in groups: a slot freed waits for a few others (or for the flush).
+    if (this.sending <= (this.o.concurrency * 3) / 4) this.kick();
+    if (this.sending === 0) for (const resolve of this.idle.splice(0)) resolve();
   }
 
   private headers(d: DueDelivery, attempt: number, token: string, body: string, now: number): Record<string, string> {
@@ -180,16 +194,15 @@ export class WebhookDispatcher {
 
   /** Writes the finished attempts in one transaction, then lets their deliveries go. */
   private flush(): void {
-    if (this.flushing || this.results.length === 0) return;
-    this.flushing = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.results.length === 0) return;
     const batch = this.results.splice(0);
     try {
       this.o.store.recordAttempts(batch);
     } catch (err) {
       // Not recorded: the deliveries stay pending in the store and are sent again.
       this.o.log.error({ err, attempts: batch.length }, "could not record callback attempts; they will be made again");
-    } finally {
-      this.flushing = false;
     }
     for (const r of batch) {
       this.busy.delete(r.delivery.id);
@@ -199,8 +212,7 @@ export class WebhookDispatcher {
         // a listener's problem
       }
     }
-    if (this.results.length > 0) setImmediate(() => this.flush());
-    if (this.busy.size === 0) for (const resolve of this.idle.splice(0)) resolve();
+    // What was recorded may be the one a later event of the same release waited for.
     this.kick();
   }
 }

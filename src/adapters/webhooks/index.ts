@@ -7,6 +7,7 @@ import type { ConnectionStore } from "../../ports/connections.js";
 import type { OrganizationStore, ReleaseStore } from "../../ports/store.js";
 import type { ContractEvent, ReleaseHistory, SubscriptionStore } from "../../ports/subscriptions.js";
 import type { Wallet } from "../../ports/wallet.js";
+import { checksum } from "../../transport/services/checksum.js";
 import { WebhookDispatcher } from "./dispatcher.js";
 import { HttpSender } from "./http-sender.js";
 
@@ -48,6 +49,7 @@ export function startSubscriptions(p: SubscriptionsParts): SubscriptionsRuntime 
     orgs: p.orgs,
     connections: p.connections,
     self: p.wallet.address,
+    checksum,
   });
   const sender = new HttpSender({
     connectTimeoutMs: s.connectTimeoutMs,

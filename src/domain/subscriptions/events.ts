@@ -146,6 +146,8 @@ export function notifiedBy(e: ContractEvent, owners: readonly string[]): Set<str
 export interface Self {
   /** Lower case. */
   address: string;
+  /** The same, checksummed, as the payload shows it. */
+  checksummed: string;
   vat: string;
 }
 
@@ -159,6 +161,7 @@ export function releaseNotifications(
   fallbackOwners: readonly string[],
   self: Self,
   now: number,
+  checksum: (address: string) => string = getAddress,
 ): NewEvent[] {
   const before = ownersBefore(history, fallbackOwners);
   const out: NewEvent[] = [];
@@ -167,7 +170,7 @@ export function releaseNotifications(
     if (!kind || !e.subject) continue;
     const owners = before.get(positionOf(e)) ?? fallbackOwners;
     if (!notifiedBy(e, owners).has(self.address)) continue;
-    const payload: ReleasePayload = { release: getAddress(e.subject), event: kind, organization: getAddress(self.address), vat: self.vat };
+    const payload: ReleasePayload = { release: checksum(e.subject), event: kind, organization: self.checksummed, vat: self.vat };
     out.push({
       eventId: eventIdOf(e, "onRelease", self.address),
       type: "onRelease",

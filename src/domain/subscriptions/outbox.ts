@@ -1,3 +1,4 @@
+import { getAddress } from "ethers";
 import type { ConnectionStore } from "../../ports/connections.js";
 import type { OrganizationStore, ReleaseStore } from "../../ports/store.js";
 import type { ContractEvent, EventRecord, NewEvent, ReleaseHistory, SubscriptionStore } from "../../ports/subscriptions.js";
@@ -11,6 +12,8 @@ export interface OutboxDeps {
   connections?: Pick<ConnectionStore, "findInvitation">;
   /** This organisation's address. */
   self: string;
+  /** EIP-55 checksums (memoised by the caller, as they cost a keccak each). */
+  checksum?: (address: string) => string;
   now?: () => number;
 }
 
@@ -22,10 +25,12 @@ export interface OutboxDeps {
  */
 export class EventOutbox {
   private readonly self: string;
+  private readonly checksummed: string;
   private readonly now: () => number;
 
   constructor(private readonly d: OutboxDeps) {
     this.self = d.self.toLowerCase();
+    this.checksummed = getAddress(this.self);
     this.now = d.now ?? Date.now;
   }
 
@@ -41,11 +46,11 @@ export class EventOutbox {
       }
     }
     if (byRelease.size > 0) {
-      const self = { address: this.self, vat: this.d.orgs.findOrganization(this.self)?.vat ?? "" };
+      const self = { address: this.self, checksummed: this.checksummed, vat: this.d.orgs.findOrganization(this.self)?.vat ?? "" };
       for (const [release, list] of byRelease) {
         const history = this.d.history.releaseEvents(release);
         const fallback = this.d.releases.findRelease(release)?.owners ?? [];
-        out.push(...releaseNotifications(list, history, fallback, self, now));
+        out.push(...releaseNotifications(list, history, fallback, self, now, this.d.checksum));
       }
     }
     for (const e of events) {

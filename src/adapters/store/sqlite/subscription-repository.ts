@@ -57,6 +57,9 @@ export class SubscriptionRepository implements SubscriptionStore, ReleaseHistory
   private readonly due;
   private readonly history;
   private readonly nextDue;
+  private readonly insertAttempt;
+  private readonly settle;
+  private readonly disable;
 
   constructor(private readonly db: Db) {
     const client = db.$client;
@@ -84,13 +87,26 @@ export class SubscriptionRepository implements SubscriptionStore, ReleaseHistory
          AND NOT EXISTS (SELECT 1 FROM deliveries p
                          WHERE p.subscription_id = d.subscription_id AND p.ordering_key = d.ordering_key
                            AND p.state = 'pending' AND p.sequence < d.sequence)
-       ORDER BY d.next_attempt_at, d.sequence
+       ORDER BY d.next_attempt_at, d.id
        LIMIT @limit`,
     );
     this.nextDue = client.prepare(
       `SELECT min(d.next_attempt_at) AS at FROM deliveries d
        JOIN subscriptions s ON s.id = d.subscription_id AND s.enabled = 1
        WHERE d.state = 'pending'`,
+    );
+    this.insertAttempt = client.prepare(
+      `INSERT INTO delivery_attempts (delivery_id, subscription_id, event_id, attempt, started_at, status, latency_ms, error, outcome)
+       VALUES (@deliveryId, @subscriptionId, @eventId, @attempt, @startedAt, @status, @latencyMs, @error, @outcome)`,
+    );
+    this.settle = client.prepare(
+      `UPDATE deliveries SET state = @state, attempts = @attempts, last_status = @lastStatus, last_error = @lastError,
+              next_attempt_at = @nextAttemptAt, first_attempt_at = coalesce(@firstAttemptAt, first_attempt_at),
+              delivered_at = @deliveredAt
+       WHERE id = @id AND state = 'pending'`,
+    );
+    this.disable = client.prepare(
+      `UPDATE subscriptions SET enabled = 0, disabled_reason = @reason, updated_at = @at WHERE id = @id`,
     );
     // The release's own events from chain_events, which the indexer keeps on this connection.
     this.history = client.prepare(
@@ -169,32 +185,43 @@ export class SubscriptionRepository implements SubscriptionStore, ReleaseHistory
     return row.at ?? undefined;
   }
 
+  /**
+   * One transaction for many attempts, committed without waiting for the disk (WAL with
+   * synchronous=NORMAL): a process crash loses nothing, and what a power cut could lose is at
+   * most the latest "delivered" marks, which means sending those callbacks again with the
+   * same event id — the at-least-once promise — while an fsync per batch of callbacks would
+   * bound delivery at the disk's flush rate. Events themselves are written by the indexer's
+   * transaction with the connection's full durability.
+   */
   recordAttempts(results: AttemptResult[]): void {
     if (results.length === 0) return;
+    const client = this.db.$client;
+    const synchronous = client.pragma("synchronous", { simple: true }) as number;
+    client.pragma("synchronous = NORMAL");
+    try {
+      this.recordAttemptsTx(results);
+    } finally {
+      client.pragma(`synchronous = ${synchronous}`);
+    }
+  }
+
+  private recordAttemptsTx(results: AttemptResult[]): void {
     this.db.$client.transaction(() => {
       for (const r of results) {
         const { attempt, next } = r;
-        this.db.insert(deliveryAttempts).values({ ...attempt, subscriptionId: r.delivery.subscriptionId }).run();
-        const common = { attempts: attempt.attempt, lastStatus: attempt.status, lastError: attempt.error };
-        const set =
-          next.state === "delivered"
-            ? { ...common, state: "delivered", nextAttemptAt: null, deliveredAt: next.at }
-            : next.state === "dead"
-              ? { ...common, state: "dead", nextAttemptAt: null }
-              : { ...common, state: "pending", nextAttemptAt: next.nextAttemptAt, firstAttemptAt: next.firstAttemptAt };
+        this.insertAttempt.run({ ...attempt, subscriptionId: r.delivery.subscriptionId });
         // Only a pending row moves: a redelivery or a delete meanwhile wins.
-        this.db
-          .update(deliveries)
-          .set(set)
-          .where(and(eq(deliveries.id, attempt.deliveryId), eq(deliveries.state, "pending")))
-          .run();
-        if (r.disable) {
-          this.db
-            .update(subscriptions)
-            .set({ enabled: false, disabledReason: r.disable, updatedAt: attempt.startedAt + attempt.latencyMs })
-            .where(eq(subscriptions.id, r.delivery.subscriptionId))
-            .run();
-        }
+        this.settle.run({
+          id: attempt.deliveryId,
+          state: next.state,
+          attempts: attempt.attempt,
+          lastStatus: attempt.status,
+          lastError: attempt.error,
+          nextAttemptAt: next.state === "pending" ? next.nextAttemptAt : null,
+          firstAttemptAt: next.state === "pending" ? next.firstAttemptAt : null,
+          deliveredAt: next.state === "delivered" ? next.at : null,
+        });
+        if (r.disable) this.disable.run({ id: r.delivery.subscriptionId, reason: r.disable, at: attempt.startedAt + attempt.latencyMs });
       }
     })();
   }
