@@ -296,7 +296,23 @@ describe("delivery that loses nothing", () => {
     await eventually("redelivered", () => (rx.delivered().length >= 2 ? true : undefined));
     expect(new Set(rx.delivered().map((x) => x.headers["webhook-id"]))).toEqual(failedIds);
     expect(eventsOf(rx)).toEqual([`${r}:TRANSFER`, `${r}:BLOCK`]);
-    expect(h.service.deliveries(sub.id, { state: "delivered", afterSequence: 0, limit: 10 })).toHaveLength(2);
+    await eventually("both recorded as delivered", () =>
+      h.service.deliveries(sub.id, { state: "delivered", afterSequence: 0, limit: 10 }).length === 2 ? true : undefined,
+    );
+  });
+
+  it("stopping cuts slow callbacks short; they stay pending, as after a crash", async () => {
+    const { h, rx } = await setup();
+    const sub = h.service.create({ eventType: "onRelease", callbackUrl: rx.url, secret: undefined });
+    rx.behaviour = { status: 200, delayMs: 10_000 };
+    const [r, carrier] = [randomAddress(), randomAddress()];
+    h.commit([h.chain.created(r, carrier), h.chain.transferred(r, carrier, h.self)]);
+    await eventually("the callback in flight", () => (rx.received.length === 1 ? true : undefined));
+    const started = Date.now();
+    await h.runtime.stop();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(h.service.deliveries(sub.id, { afterSequence: 0, limit: 10 })).toMatchObject([{ state: "pending", attempts: 0 }]);
+    expect(h.service.attempts(sub.id, { deliveryId: "", limit: 10 })).toEqual([]);
   });
 });
 

@@ -48,6 +48,8 @@ export class WebhookDispatcher {
   private flushTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private running = false;
+  /** Aborts the requests in flight when the gateway stops. */
+  private readonly stopping = new AbortController();
   private idle: (() => void)[] = [];
 
   constructor(private readonly o: DispatcherOptions) {
@@ -69,9 +71,13 @@ export class WebhookDispatcher {
     });
   }
 
-  /** Stops taking new deliveries and waits for the ones in flight to be recorded. */
+  /**
+   * Stops taking new deliveries and cuts the requests in flight: like a crash, they stay
+   * pending and are made again at the next start (same event id). What finished is recorded.
+   */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.sending > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
@@ -129,12 +135,18 @@ export class WebhookDispatcher {
         eventIdInBody: this.o.eventIdInBody,
         token: this.o.tokenInBody ? token : undefined,
       });
-      result = await this.o.sender.post(d.callbackUrl, this.headers(d, attempt, token, body, startedAt), body);
+      result = await this.o.sender.post(d.callbackUrl, this.headers(d, attempt, token, body, startedAt), body, this.stopping.signal);
     } catch (err) {
       result = { ok: false, error: err instanceof Error ? err.message : String(err) };
     }
     const end = this.now();
     this.sending--;
+    if (this.stopping.signal.aborted && !result.ok) {
+      // Cut by stop(): not an attempt of the receiver's; the delivery stays as it was.
+      this.busy.delete(d.id);
+      if (this.sending === 0) for (const resolve of this.idle.splice(0)) resolve();
+      return;
+    }
     this.results.push(this.outcome(d, attempt, startedAt, end, result));
     if (this.results.length >= FLUSH_BATCH || !this.running) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);

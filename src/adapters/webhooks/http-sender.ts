@@ -31,14 +31,15 @@ export class HttpSender {
     });
   }
 
-  async post(url: string, headers: Record<string, string>, body: string): Promise<SendResult> {
+  /** `signal`: aborts the request (the gateway is stopping). */
+  async post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<SendResult> {
     try {
       const res = await request(url, {
         method: "POST",
         headers,
         body,
         dispatcher: this.agent,
-        signal: AbortSignal.timeout(this.o.responseTimeoutMs),
+        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.o.responseTimeoutMs)]) : AbortSignal.timeout(this.o.responseTimeoutMs),
       });
       let read = 0;
       try {

@@ -21,6 +21,7 @@ export interface SubscriptionsRuntime {
   dispatcher: WebhookDispatcher;
   /** Wakes the dispatcher and the event streams. */
   kick(): void;
+  /** Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -78,15 +79,19 @@ export function startSubscriptions(p: SubscriptionsParts): SubscriptionsRuntime 
   const offWrite = p.source.onCommitted((batch) => void outbox.record(batch.events), { inTransaction: true });
   const offKick = p.source.onCommitted(kick);
   dispatcher.start();
+  let stopped: Promise<void> | undefined;
   return {
     feed,
     dispatcher,
     kick,
-    async stop() {
-      offWrite();
-      offKick();
-      await dispatcher.stop();
-      await sender.close();
+    stop() {
+      stopped ??= (async () => {
+        offWrite();
+        offKick();
+        await dispatcher.stop();
+        await sender.close();
+      })();
+      return stopped;
     },
   };
 }
