@@ -5,12 +5,12 @@ import type { ReleaseQueries } from "./domain/releases/queries.js";
 import type { ContractAddresses } from "./adapters/chain/evm/contracts.js";
 import type { Identity } from "./ports/identity.js";
 import type { ReleaseCrypto } from "./ports/release-crypto.js";
-import type { ReleaseLedger } from "./ports/release-ledger.js";
+import type { ReleaseLedger, ReleaseReader } from "./ports/release-ledger.js";
 import type { Store } from "./ports/store.js";
 import type { Wallet } from "./ports/wallet.js";
 import type { TokenVerifier } from "./auth/verifier.js";
-import type { EventFeed } from "./domain/subscriptions/feed.js";
 import type { IndexerStatus } from "./domain/indexer/indexer.js";
+import type { EventFeed } from "./domain/subscriptions/feed.js";
 
 /** The chain side: present when the gateway runs against a node (always, outside tests). */
 export interface ChainContext {
@@ -19,6 +19,8 @@ export interface ChainContext {
   addresses: ContractAddresses;
   /** The release registry's calls. */
   ledger: ReleaseLedger;
+  /** Reads of the release registry for releases not in the cache. */
+  reader: ReleaseReader;
   /** Sealing and opening release data, pincodes and assignments with this wallet. */
   crypto: ReleaseCrypto;
 }

@@ -11,7 +11,7 @@ import { pinRotationListener } from "./domain/releases/pin-rotation.js";
 import { connectChain, localAdmin, type ConnectedChain } from "./adapters/chain/connect.js";
 import { Role, interfaces, type DeployProgress } from "./adapters/chain/evm/contracts.js";
 import { ScrProjection } from "./adapters/chain/evm/projection.js";
-import { EvmReleaseLedger } from "./adapters/chain/evm/release-ledger.js";
+import { EvmReleaseLedger, EvmReleaseReader } from "./adapters/chain/evm/release-ledger.js";
 import { WalletReleaseCrypto } from "./adapters/crypto/wallet-release-crypto.js";
 import { readOrganization } from "./adapters/chain/evm/registry-reader.js";
 import { RegistryIdentity } from "./adapters/identity/registry-identity.js";
@@ -131,6 +131,7 @@ export async function startGateway(config: LoadedConfig, logger?: Logger, option
         pipeline,
         addresses: chain.addresses,
         ledger: new EvmReleaseLedger(chain.addresses.releaseRegistry),
+        reader: new EvmReleaseReader(chain.chain.provider, chain.addresses.releaseRegistry),
         crypto: new WalletReleaseCrypto(wallet),
       },
       auth: verifier ? { verifier } : undefined,

@@ -1,3 +1,5 @@
+import type { GreenLights } from "../domain/releases/model.js";
+
 /** A contract call, ready for the write pipeline: the contract and the ABI-encoded call. */
 export interface ContractCall {
   to: string;
@@ -25,4 +27,11 @@ export interface ReleaseLedger {
   /** Unix seconds; 0 cancels an earlier gate-out. */
   recordGateOut(id: string, at: number): ContractCall;
   setGreenLights(id: string, encoded: string): ContractCall;
+}
+
+/** What the local cache cannot answer: releases this organisation is not a party to. */
+export interface ReleaseReader {
+  /** The green lights published for the release (colours derived), or undefined when there is
+   * no such release. */
+  greenLights(id: string): Promise<GreenLights | undefined>;
 }

@@ -299,8 +299,6 @@ describe("the carrier over gRPC", () => {
 });
 
 describe("the terminal and the port system", () => {
-  // The REST facade's legacy JSON reader takes no maps yet (`events` is one), so green lights
-  // are published over gRPC and Connect here.
   it("green lights: colours and total follow the values; the forwarder sees them with the source", async () => {
     const { id } = await createRelease({ terminal: true });
     await transfer(carrier, id, forwarder);
@@ -341,10 +339,18 @@ describe("the terminal and the port system", () => {
       },
     });
 
-    // The port system publishes too; it is not a party, so it needs no cache of the release.
+    // The port system publishes too; it is not a party, so it has no cache of the release: the
+    // lights it does not name keep their values as published on chain.
     await publish(port, "PCS", { gateoperation: { value: "gateoutreceived", updatedAt: "2023-07-12 14:16" } });
     const fromPort = await served(forwarder, id, "the port system's lights", (r) => r.greenLights.source === "PCS");
     expect(fromPort.greenLights.events.gateoperation).toEqual({ color: "green", value: "gateoutreceived", updatedAt: "2023-07-12 14:16" });
+    expect(fromPort.greenLights.events.customs).toEqual(green.greenLights.events.customs);
+    expect(fromPort.greenLights.total).toBe("green");
+    // A release that does not exist: 404 before any transaction.
+    const before = operationCount(port);
+    const missing = await rest(port, "PUT", `/terminal/releases/0x${"ab".repeat(20)}/green_lights`, { source: "PCS", events: { customs: { value: "released" } } });
+    expect(missing.status).toBe(404);
+    expect(operationCount(port)).toBe(before);
   });
 
   it("green lights: unknown names and values, a missing source, and other roles are refused (Connect: 400/403)", async () => {

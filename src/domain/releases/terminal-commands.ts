@@ -4,7 +4,7 @@ import type { Store } from "../../ports/store.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "../errors.js";
 import { checkAddress, checkText } from "../validation.js";
 import { chainOf, priorOperation, requireRole, type RoleCommandsDeps, type WriteInput } from "./carrier-commands.js";
-import { LIGHT_COLORS, applyLights, initialGreenLights, isKnownValue, isLightName } from "./greenlights.js";
+import { LIGHT_COLORS, applyLights, isKnownValue, isLightName } from "./greenlights.js";
 import { LIGHT_NAMES, type Assignment, type LightName, type Organization, type ReleaseRecord } from "./model.js";
 import { isVisibleTo } from "./view.js";
 
@@ -96,10 +96,10 @@ export class TerminalCommands {
 
   /**
    * UpdateGreenLights: the named lights take the new values, the others keep theirs (from the
-   * cache; a port system, not a party of releases, starts from the initial lights). Colours and
-   * the total are never sent: every reader derives them from the values.
+   * cache, or, for a port system that is not a party of the release, as published on chain).
+   * Colours and the total are never sent: every reader derives them from the values.
    */
-  updateGreenLights(req: WriteInput & { source: string; events: Record<string, { value: string; updatedAt: string }> }): OperationRecord {
+  async updateGreenLights(req: WriteInput & { source: string; events: Record<string, { value: string; updatedAt: string }> }): Promise<OperationRecord> {
     const id = checkAddress("address", req.address);
     requireRole(this.d.store, this.d.identity, ["terminal", "portsystem"], "publish green lights");
     const chain = chainOf(this.d.chain);
@@ -110,7 +110,9 @@ export class TerminalCommands {
     const updates = this.lightUpdates(req.events);
     const r = this.d.store.findRelease(id);
     if (r?.deleted) throw new FailedPreconditionError(`release ${req.address} was deleted by the carrier`);
-    const lights = applyLights(r?.greenLights ?? initialGreenLights(), updates, source);
+    const current = r ? r.greenLights : await chain.reader.greenLights(id);
+    if (!current) throw new NotFoundError(`release ${req.address} not found`);
+    const lights = applyLights(current, updates, source);
     const call = chain.ledger.setGreenLights(id, chain.crypto.encodeGreenLights(lights));
     return chain.pipeline.submit({ kind: "set_green_lights", release: id, ...call, idempotencyKey: req.idempotencyKey }).operation;
   }

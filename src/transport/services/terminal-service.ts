@@ -35,8 +35,8 @@ export function terminalService(ctx: AppContext): Partial<ServiceImpl<typeof Ter
       });
       return announceOperation(ctx, call, op.id);
     },
-    updateGreenLights(req, call) {
-      const op = terminal.updateGreenLights({
+    async updateGreenLights(req, call) {
+      const op = await terminal.updateGreenLights({
         address: req.address,
         source: req.source,
         events: req.events,

@@ -1,6 +1,8 @@
-import { ZeroAddress } from "ethers";
-import type { ContractCall, ReleaseLedger } from "../../../ports/release-ledger.js";
-import { interfaces } from "./contracts.js";
+import { Contract, ZeroAddress, type Provider } from "ethers";
+import type { GreenLights } from "../../../domain/releases/model.js";
+import type { ContractCall, ReleaseLedger, ReleaseReader } from "../../../ports/release-ledger.js";
+import { decodeRevert, interfaces } from "./contracts.js";
+import { decodeGreenLights } from "./release-codec.js";
 
 /** ReleaseLedger over the ReleaseRegistry ABI at `address`. */
 export class EvmReleaseLedger implements ReleaseLedger {
@@ -51,5 +53,24 @@ export class EvmReleaseLedger implements ReleaseLedger {
   }
   setGreenLights(id: string, encoded: string) {
     return this.call("setGreenLights", [id, encoded]);
+  }
+}
+
+/** ReleaseReader over the ReleaseRegistry's views. */
+export class EvmReleaseReader implements ReleaseReader {
+  private readonly registry: Contract;
+
+  constructor(provider: Provider, address: string) {
+    this.registry = new Contract(address, interfaces.releaseRegistry, provider);
+  }
+
+  async greenLights(id: string): Promise<GreenLights | undefined> {
+    try {
+      const release = (await this.registry.getFunction("getRelease").staticCall(id)) as { greenLights: string };
+      return decodeGreenLights(release.greenLights);
+    } catch (err) {
+      if (decodeRevert(err)?.name === "ReleaseNotFound") return undefined;
+      throw err;
+    }
   }
 }
