@@ -212,7 +212,7 @@ describe("delivery that loses nothing", () => {
     expect(failures).toBe(4);
   });
 
-  it("a range indexed again adds nothing: event ids are stable", async () => {
+  it("a range indexed again, or its transactions mined again after a reorg, adds nothing: event ids are stable", async () => {
     const { h, rx } = await setup();
     h.service.create({ eventType: "onRelease", callbackUrl: rx.url, secret: undefined });
     const [r, carrier] = [randomAddress(), randomAddress()];
@@ -221,6 +221,8 @@ describe("delivery that loses nothing", () => {
     // The same logs again, as after a crash between commit and cursor (new rows for the
     // store's uniqueness, same tx hashes and log indexes).
     h.commit(range.map((e) => ({ ...e, blockHash: "0x" + "99".repeat(32) })));
+    // The same transactions mined again into another block by a reorg, at other log indexes.
+    h.commit(range.map((e) => ({ ...e, blockHash: "0x" + "98".repeat(32), blockNumber: e.blockNumber + 5, logIndex: e.logIndex + 3 })));
     await eventually("one", () => (rx.delivered().length >= 1 ? true : undefined));
     await new Promise((res) => setTimeout(res, 300));
     expect(rx.delivered()).toHaveLength(1);

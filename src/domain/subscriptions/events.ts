@@ -72,13 +72,31 @@ export interface InvitationPayload {
 }
 
 /**
- * A stable id: the same chain log gives the same id on every retry and re-index. It includes
- * the organisation told, so that the legal entities of one group that share an endpoint (the
- * spec's reason for `organization` and `vat`) do not de-duplicate each other's notifications.
+ * A stable id: the same chain log gives the same id on every retry and re-index. It is made of
+ * the transaction and the log's place among that transaction's logs (not the block's log
+ * index, which changes when a reorg mines the transaction into another block), and of the
+ * organisation told, so that the legal entities of one group sharing an endpoint (the spec's
+ * reason for `organization` and `vat`) do not de-duplicate each other's notifications.
  */
-export function eventIdOf(e: Pick<ContractEvent, "txHash" | "logIndex">, type: EventTypeWord, organization: string): string {
-  const digest = createHash("sha256").update(`${e.txHash.toLowerCase()}:${e.logIndex}:${type}:${organization.toLowerCase()}`).digest("hex");
+export function eventIdOf(txHash: string, ordinalInTx: number, type: EventTypeWord, organization: string): string {
+  const digest = createHash("sha256").update(`${txHash.toLowerCase()}:${ordinalInTx}:${type}:${organization.toLowerCase()}`).digest("hex");
   return `evt_${digest.slice(0, 32)}`;
+}
+
+/**
+ * Each log's place among the logs of its transaction (all of a transaction's logs are in one
+ * block, so in one committed range), by `block:logIndex`.
+ */
+export function ordinalsInTx(events: readonly ContractEvent[]): Map<string, number> {
+  const sorted = [...events].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  const seen = new Map<string, number>();
+  const out = new Map<string, number>();
+  for (const e of sorted) {
+    const n = seen.get(e.txHash) ?? 0;
+    seen.set(e.txHash, n + 1);
+    out.set(positionOf(e), n);
+  }
+  return out;
 }
 
 const positionOf = (e: Pick<ContractEvent, "blockNumber" | "logIndex">) => `${e.blockNumber}:${e.logIndex}`;
@@ -155,15 +173,20 @@ export interface Self {
  * The onRelease notifications of `events` (one release's new events, in chain order) for
  * `self`, given the release's whole recorded history (which includes them).
  */
-export function releaseNotifications(
-  events: readonly ContractEvent[],
-  history: readonly ContractEvent[],
-  fallbackOwners: readonly string[],
-  self: Self,
-  now: number,
-  checksum: (address: string) => string = getAddress,
-): NewEvent[] {
-  const before = ownersBefore(history, fallbackOwners);
+export function releaseNotifications(r: {
+  events: readonly ContractEvent[];
+  history: readonly ContractEvent[];
+  /** The cached owners, for a history that does not start with the creation. */
+  fallbackOwners: readonly string[];
+  self: Self;
+  /** From `ordinalsInTx` over the whole range. */
+  ordinals: ReadonlyMap<string, number>;
+  now: number;
+  checksum?: (address: string) => string;
+}): NewEvent[] {
+  const { events, fallbackOwners, self, now } = r;
+  const checksum = r.checksum ?? getAddress;
+  const before = ownersBefore(r.history, fallbackOwners);
   const out: NewEvent[] = [];
   for (const e of events) {
     const kind = RELEASE_EVENT_KINDS[e.name];
@@ -172,7 +195,7 @@ export function releaseNotifications(
     if (!notifiedBy(e, owners).has(self.address)) continue;
     const payload: ReleasePayload = { release: checksum(e.subject), event: kind, organization: self.checksummed, vat: self.vat };
     out.push({
-      eventId: eventIdOf(e, "onRelease", self.address),
+      eventId: eventIdOf(e.txHash, r.ordinals.get(positionOf(e)) ?? 0, "onRelease", self.address),
       type: "onRelease",
       kind,
       orderingKey: `release:${e.subject}`,
@@ -191,6 +214,8 @@ export interface AnsweredInvitation {
   event: ContractEvent;
   /** This organisation (the inviter), lower case. */
   self: string;
+  /** The log's place among its transaction's logs. */
+  ordinalInTx: number;
   status: "accepted" | "refused";
   reference: string | null;
   other: { address: string; name: string; vat: string; publicKey: string };
@@ -206,7 +231,7 @@ export function invitationNotification(a: AnsweredInvitation, now: number): NewE
     publicKey: a.other.publicKey,
   };
   return {
-    eventId: eventIdOf(a.event, "onAcceptInvitation", a.self),
+    eventId: eventIdOf(a.event.txHash, a.ordinalInTx, "onAcceptInvitation", a.self),
     type: "onAcceptInvitation",
     kind: a.status,
     orderingKey: `invitation:${a.event.subject ?? ""}`,

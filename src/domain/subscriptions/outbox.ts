@@ -2,7 +2,7 @@ import { getAddress } from "ethers";
 import type { ConnectionStore } from "../../ports/connections.js";
 import type { OrganizationStore, ReleaseStore } from "../../ports/store.js";
 import type { ContractEvent, EventRecord, NewEvent, ReleaseHistory, SubscriptionStore } from "../../ports/subscriptions.js";
-import { INVITATION_ANSWERS, RELEASE_EVENT_KINDS, invitationNotification, releaseNotifications } from "./events.js";
+import { INVITATION_ANSWERS, RELEASE_EVENT_KINDS, invitationNotification, ordinalsInTx, releaseNotifications } from "./events.js";
 
 export interface OutboxDeps {
   store: Pick<SubscriptionStore, "appendEvents">;
@@ -37,6 +37,7 @@ export class EventOutbox {
   record(events: readonly ContractEvent[]): EventRecord[] {
     const now = this.now();
     const out: NewEvent[] = [];
+    const ordinals = ordinalsInTx(events);
     const byRelease = new Map<string, ContractEvent[]>();
     for (const e of events) {
       if (e.contract === "releaseRegistry" && e.subject && RELEASE_EVENT_KINDS[e.name]) {
@@ -50,11 +51,11 @@ export class EventOutbox {
       for (const [release, list] of byRelease) {
         const history = this.d.history.releaseEvents(release);
         const fallback = this.d.releases.findRelease(release)?.owners ?? [];
-        out.push(...releaseNotifications(list, history, fallback, self, now, this.d.checksum));
+        out.push(...releaseNotifications({ events: list, history, fallbackOwners: fallback, self, ordinals, now, checksum: this.d.checksum }));
       }
     }
     for (const e of events) {
-      const n = this.invitation(e, now);
+      const n = this.invitation(e, ordinals.get(`${e.blockNumber}:${e.logIndex}`) ?? 0, now);
       if (n) out.push(n);
     }
     if (out.length === 0) return [];
@@ -63,7 +64,7 @@ export class EventOutbox {
   }
 
   /** An answer to an invitation this organisation sent. */
-  private invitation(e: ContractEvent, now: number): NewEvent | undefined {
+  private invitation(e: ContractEvent, ordinalInTx: number, now: number): NewEvent | undefined {
     const status = INVITATION_ANSWERS[e.name];
     if (e.contract !== "connections" || !status || !e.subject) return undefined;
     const args = JSON.parse(e.args) as { inviter?: string; invitee?: string };
@@ -74,6 +75,7 @@ export class EventOutbox {
       {
         event: e,
         self: this.self,
+        ordinalInTx,
         status,
         reference: this.d.connections?.findInvitation(e.subject)?.reference ?? null,
         other: { address: invitee, name: party?.name ?? "", vat: party?.vat ?? "", publicKey: party?.publicKey ?? "" },
