@@ -5,7 +5,9 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventType, SubscriptionService } from "../../gen/scr/v1/subscription_service_pb.js";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import type { NewEvent } from "../../src/ports/subscriptions.js";
+import { EventType, SubscriptionService, type WatchEventsResponse } from "../../gen/scr/v1/subscription_service_pb.js";
 import { SPEC_SELF, startTestGateway, type TestGateway } from "../support/gateway.js";
 
 let gw: TestGateway;
@@ -101,5 +103,46 @@ describe("the same calls over gRPC", () => {
     expect((noType as ConnectError).rawMessage).toMatch(/^eventType: /);
     const gone = await client.deleteSubscription({ id: created.subscription!.id }).catch((e: unknown) => e);
     expect((gone as ConnectError).code).toBe(Code.NotFound);
+  });
+});
+
+describe("WatchEvents", () => {
+  it("filters by event type, resumes after a sequence, then follows live (Connect)", async () => {
+    const event = (i: number, type: NewEvent["type"]): NewEvent => ({
+      eventId: `evt_test_${i}`,
+      type,
+      kind: type === "onRelease" ? "UPDATE" : "accepted",
+      orderingKey: `k${i}`,
+      payload:
+        type === "onRelease"
+          ? JSON.stringify({ release: SPEC_SELF.address, event: "UPDATE", organization: SPEC_SELF.address, vat: SPEC_SELF.vat })
+          : JSON.stringify({ reference: "R", status: "accepted", name: "B", vat: "NL1", address: SPEC_SELF.address, publicKey: "PEM" }),
+      blockNumber: i,
+      txHash: `0x${String(i).padStart(64, "0")}`,
+      logIndex: 0,
+      createdAt: Date.now(),
+    });
+    const log = gw.store.subscriptions;
+    const [first] = log.appendEvents([event(1, "onRelease"), event(2, "onAcceptInvitation"), event(3, "onRelease")]);
+    const client = createClient(SubscriptionService, createConnectTransport({ baseUrl: gw.url, httpVersion: "1.1" }));
+    const got: WatchEventsResponse[] = [];
+    const abort = new AbortController();
+    const reading = (async () => {
+      try {
+        for await (const e of client.watchEvents({ afterSequence: BigInt(first!.sequence), eventType: EventType.ON_RELEASE }, { signal: abort.signal })) got.push(e);
+      } catch {
+        // aborted
+      }
+    })();
+    const deadline = Date.now() + 5_000;
+    while (got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    log.appendEvents([event(4, "onAcceptInvitation"), event(5, "onRelease")]);
+    gw.ctx.subscriptions?.kick();
+    while (got.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    abort.abort();
+    await reading;
+    expect(got.map((e) => e.eventId)).toEqual(["evt_test_3", "evt_test_5"]);
+    expect(got[0]!.sequence).toBe(BigInt(first!.sequence + 2));
+    expect(got[0]!.payload).toMatchObject({ case: "releaseEvent", value: { release: SPEC_SELF.address, vat: SPEC_SELF.vat } });
   });
 });
