@@ -17,6 +17,7 @@ export interface ReleaseQuery {
 
 /** The local cache of releases, synchronised from the chain by the indexer. */
 export interface ReleaseStore {
+  /** Records may be shared between callers (and memoised on): never mutate one. */
   findRelease(address: string): ReleaseRecord | undefined;
   /** In a stable order (creation, then address), so paging neither skips nor repeats. */
   listReleases(query: ReleaseQuery): ReleaseRecord[];
@@ -28,6 +29,8 @@ export interface OrganizationStore {
   /** With the role and the public key: what it takes to check and encrypt for a party. */
   findParty(address: string): Party | undefined;
   upsertOrganization(org: Organization & { role?: string; publicKey?: string }): void;
+  /** Moves whenever an organisation is written or removed. */
+  organizationsVersion(): number;
 }
 
 export interface DriverRecord extends Omit<DriverAssignment, "type"> {

@@ -1,7 +1,7 @@
 import { NotFoundError } from "../errors.js";
 import { checkAddress, checkPositiveInt, checkText, parseTimestamp } from "../validation.js";
 import type { ReleaseStore, OrganizationStore } from "../../ports/store.js";
-import type { Organization, ReleaseView } from "./model.js";
+import type { Organization, ReleaseRecord, ReleaseView } from "./model.js";
 import { isVisibleTo, viewFor } from "./view.js";
 
 export const MAX_PAGE_SIZE = 1000;
@@ -16,6 +16,12 @@ export interface ListReleasesInput {
 
 /** Read use cases. They only touch the local cache, never the chain. */
 export class ReleaseQueries {
+  /**
+   * Views already built, on the identity of the (unchanged, shared) record they were built
+   * from; rebuilt when any organisation changed (the names they show) or for another caller.
+   */
+  private readonly views = new WeakMap<ReleaseRecord, { orgs: number; self: string; view: ReleaseView }>();
+
   constructor(private readonly store: ReleaseStore & OrganizationStore) {}
 
   list(self: Organization, input: ListReleasesInput): ReleaseView[] {
@@ -35,7 +41,15 @@ export class ReleaseQueries {
       if (!orgs.has(a)) orgs.set(a, this.store.findOrganization(a));
       return orgs.get(a);
     };
-    return releases.map((r) => viewFor(r, self, lookup));
+    const orgsVersion = this.store.organizationsVersion();
+    return releases.map((r) => {
+      const memo = this.views.get(r);
+      // The caller's own name and VAT are an organisation's too: the version covers them.
+      if (memo && memo.orgs === orgsVersion && memo.self === self.address) return memo.view;
+      const view = viewFor(r, self, lookup);
+      this.views.set(r, { orgs: orgsVersion, self: self.address, view });
+      return view;
+    });
   }
 
   get(self: Organization, address: string): ReleaseView {

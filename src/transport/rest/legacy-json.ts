@@ -47,10 +47,16 @@ function rendererFor(desc: DescMessage): Renderer {
   if (!renderer) {
     // Registered before compiling the fields, so recursive message types terminate.
     const fields: [string, (m: Record<string, unknown>) => Json][] = [];
+    // Handlers' results are never changed once returned, and some are returned again for
+    // unchanged data (memoised releases): the rendering is kept on the object's identity.
+    const rendered = new WeakMap<object, { [key: string]: Json }>();
     renderer = (message) => {
+      const done = rendered.get(message);
+      if (done) return done;
       const m = message as Record<string, unknown>;
       const out: { [key: string]: Json } = {};
       for (const [key, render] of fields) out[key] = render(m);
+      rendered.set(message, out);
       return out;
     };
     renderers.set(desc.typeName, renderer);

@@ -29,6 +29,19 @@ function party(prefix: "previousOwner" | "nextOwner" | "selfOwner", org: Organiz
   return { [prefix]: checksum(org.address), [`${prefix}Name`]: org.name, [`${prefix}Vat`]: org.vat };
 }
 
+/** Conversions already made, on the identity of the (memoised, shared) view. */
+const converted = new WeakMap<ReleaseView, MessageInitShape<typeof ReleaseSchema>>();
+
+/** `releaseToProto`, once per view: unchanged releases cost nothing on the next page. */
+function releaseToProtoOnce(v: ReleaseView): MessageInitShape<typeof ReleaseSchema> {
+  let shape = converted.get(v);
+  if (!shape) {
+    shape = releaseToProto(v);
+    converted.set(v, shape);
+  }
+  return shape;
+}
+
 export function releaseToProto(v: ReleaseView): MessageInitShape<typeof ReleaseSchema> {
   const { billOfLading: bl, container: c } = v.data;
   const e = v.greenLights.events;
@@ -105,7 +118,7 @@ export function releaseService(ctx: AppContext): Partial<ServiceImpl<typeof Rele
   return {
     listReleases(req) {
       const views = ctx.releases.list(ctx.identity.self(), req);
-      return { releases: views.map(releaseToProto) };
+      return { releases: views.map(releaseToProtoOnce) };
     },
     getRelease(req) {
       return { release: releaseToProto(ctx.releases.get(ctx.identity.self(), req.address)) };

@@ -29,7 +29,11 @@ export class IndexerRepository implements IndexerStateStore {
   private readonly insertEventStmt;
   private readonly blockHashStmt;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    /** Told when an organisation is removed (a reorg), so views naming it are rebuilt. */
+    private readonly onOrganizationsChanged: () => void = () => {},
+  ) {
     this.insertEventStmt = db
       .insert(chainEvents)
       .values({
@@ -199,6 +203,7 @@ export class IndexerRepository implements IndexerStateStore {
   /** Removes an organisation from the cache (one that no longer exists after a reorg). */
   deleteOrganization(address: string): void {
     this.db.delete(organizations).where(eq(organizations.address, address.toLowerCase())).run();
+    this.onOrganizationsChanged();
   }
 }
 

@@ -36,7 +36,7 @@ function toRecord(row: Row): ReleaseRecord {
   };
 }
 
-function toRow(r: ReleaseRecord): Row {
+function toRow(r: ReleaseRecord): Omit<Row, "revision"> {
   const owners = r.owners.map((o) => o.toLowerCase());
   return {
     address: r.address.toLowerCase(),
@@ -61,12 +61,23 @@ function toRow(r: ReleaseRecord): Row {
   };
 }
 
+/** Parsed records kept for unchanged rows; a few pages' worth of the busiest releases. */
+const RECORD_CACHE_SIZE = 20_000;
+
 /** Releases and organisations over drizzle; the hot read paths are prepared once. */
 export class ReleaseRepository {
   private readonly byAddress;
   private readonly orgByAddress;
   private readonly partyByAddress;
   private readonly listStatements = new Map<string, { all(params: Record<string, unknown>): Row[] }>();
+  /**
+   * Records already parsed from their row, by address, with the row's revision: a page of
+   * releases that did not change since the last read costs no JSON parsing, and readers that
+   * memoise on the record's identity (views, renderings) keep their work. Records are shared:
+   * never mutate one.
+   */
+  private readonly records = new Map<string, { revision: number; record: ReleaseRecord }>();
+  private orgVersion = 0;
 
   constructor(protected readonly db: Db) {
     this.byAddress = db
@@ -94,7 +105,7 @@ export class ReleaseRepository {
 
   findRelease(address: string): ReleaseRecord | undefined {
     const row = this.byAddress.get({ address: address.toLowerCase() });
-    return row ? toRecord(row) : undefined;
+    return row ? this.recordOf(row) : undefined;
   }
 
   /**
@@ -128,14 +139,29 @@ export class ReleaseRepository {
       limit: q.limit,
       offset: (q.page - 1) * q.limit,
     });
-    return rows.map(toRecord);
+    return rows.map((row) => this.recordOf(row));
+  }
+
+  private recordOf(row: Row): ReleaseRecord {
+    const hit = this.records.get(row.address);
+    if (hit && hit.revision === row.revision) return hit.record;
+    const record = toRecord(row);
+    if (!hit && this.records.size >= RECORD_CACHE_SIZE) {
+      const oldest = this.records.keys().next().value;
+      if (oldest !== undefined) this.records.delete(oldest);
+    }
+    this.records.set(row.address, { revision: row.revision, record });
+    return record;
   }
 
   upsertRelease(release: ReleaseRecord): void {
     const row = toRow(release);
     const parties = new Set([...(JSON.parse(row.owners) as string[]), ...(row.terminal ? [row.terminal] : [])]);
     this.db.transaction((tx) => {
-      tx.insert(releases).values(row).onConflictDoUpdate({ target: releases.address, set: row }).run();
+      tx.insert(releases)
+        .values(row)
+        .onConflictDoUpdate({ target: releases.address, set: { ...row, revision: sql`${releases.revision} + 1` } })
+        .run();
       tx.delete(releaseParties).where(eq(releaseParties.release, row.address)).run();
       for (const party of parties) tx.insert(releaseParties).values({ release: row.address, party }).run();
     });
@@ -150,7 +176,18 @@ export class ReleaseRepository {
     return row ? { ...row, role: row.role as OrgRole } : undefined;
   }
 
+  /** Moves whenever an organisation is written or removed: views naming parties follow it. */
+  organizationsVersion(): number {
+    return this.orgVersion;
+  }
+
+  /** For writers of the organizations table outside this class. */
+  protected organizationsChanged(): void {
+    this.orgVersion++;
+  }
+
   upsertOrganization(org: Organization & { role?: string; publicKey?: string }): void {
+    this.orgVersion++;
     const row = {
       address: org.address.toLowerCase(),
       name: org.name,

@@ -27,6 +27,8 @@ export const releases = sqliteTable(
     wrappedKey: text("wrapped_key").notNull().default(""),
     /** JSON of the decrypted driver or barge, for the current owner and the terminal. */
     assignment: text("assignment"),
+    /** Bumped by every write of the row: readers keep what they derived from it until it moves. */
+    revision: integer("revision").notNull().default(0),
   },
   (t) => [
     index("releases_order").on(t.createdAt, t.address),

@@ -16,7 +16,7 @@ export class SqliteStore extends ReleaseRepository implements Store {
   }
 
   readonly operations = new OperationRepository(this.db);
-  readonly indexer = new IndexerRepository(this.db);
+  readonly indexer = new IndexerRepository(this.db, () => this.organizationsChanged());
   readonly usedTokens = new UsedTokenRepository(this.db);
   readonly connections = new ConnectionRepository(this.db);
   readonly drivers = new DriverRepository(this.db);
