@@ -101,7 +101,9 @@ export async function startSandbox(opts: {
         baseDir: partyDir,
         embedded: true,
       };
-      const gw = await opts.start(partyConfig, log.child({ sandbox: p.key }));
+      // The parties log only what needs attention, so this gateway's own lines stay readable.
+      const partyLog = log.child({ sandbox: p.key }, { level: config.log4js.level === "off" ? "silent" : "warn" });
+      const gw = await opts.start(partyConfig, partyLog);
       started.push(gw);
       parties[p.key] = gw;
       await register(chain, gw, p.name, p.vat, p.role);
