@@ -108,6 +108,8 @@ export interface SubscriptionStore {
   eventsAfter(sequence: number, limit: number, type?: EventTypeWord): EventRecord[];
   /** The newest sequence number; 0 when the log is empty. */
   lastSequence(): number;
+  /** The callback backlog, for monitoring. */
+  outboxCounts(): OutboxCounts;
 
   /**
    * Pending deliveries due at `now` of enabled subscriptions, oldest first, each the first
@@ -147,4 +149,13 @@ export interface ContractEvent {
 /** Every recorded event of one release, in chain order: its ownership history. */
 export interface ReleaseHistory {
   releaseEvents(release: string): ContractEvent[];
+}
+
+/** Deliveries waiting (never tried, or failing and retried later), dead letters, and
+ * subscriptions a receiver turned off (410). */
+export interface OutboxCounts {
+  pending: number;
+  retrying: number;
+  dead: number;
+  disabledSubscriptions: number;
 }

@@ -128,6 +128,38 @@ describe("/metrics", () => {
     expect([...(await scrape(other)).keys()].some((k) => k.includes("/scr.v1.ReleaseService/"))).toBe(false);
   });
 
+  it("shows the callback outbox: deliveries pending, retrying and dead, and disabled subscriptions", async () => {
+    const subs = gw.store.subscriptions;
+    // A receiver on a closed port of this machine; the test gateway runs no delivery worker.
+    const sub = subs.saveSubscription({ id: "metrics-sub", eventType: "onRelease", callbackUrl: "http://127.0.0.1:9/cb", secret: null }, Date.now());
+    const event = (n: number) => ({
+      eventId: `metrics-${n}`,
+      type: "onRelease" as const,
+      kind: "UPDATE",
+      orderingKey: `release-${n}`,
+      payload: "{}",
+      blockNumber: n,
+      txHash: `0x${String(n).padStart(64, "0")}`,
+      logIndex: 0,
+      createdAt: Date.now(),
+    });
+    subs.appendEvents([event(1), event(2), event(3)]);
+    let m = await scrape(gw);
+    expect([m.get(`scr_outbox_deliveries{state="pending"}`), m.get(`scr_outbox_deliveries{state="retrying"}`), m.get(`scr_outbox_deliveries{state="dead"}`)]).toEqual([3, 0, 0]);
+
+    const [first, second] = subs.dueDeliveries(Date.now(), 10, new Set());
+    const attempt = (d: NonNullable<typeof first>) => ({ deliveryId: d.id, eventId: d.eventId, attempt: 1, startedAt: Date.now(), status: 503, latencyMs: 1, error: null, outcome: "retry" as const });
+    subs.recordAttempts([
+      { delivery: first!, attempt: attempt(first!), next: { state: "pending", nextAttemptAt: Date.now() + 60_000, firstAttemptAt: Date.now() } },
+      { delivery: second!, attempt: attempt(second!), next: { state: "dead", at: Date.now() }, disable: "410 Gone" },
+    ]);
+    m = await scrape(gw);
+    expect([m.get(`scr_outbox_deliveries{state="pending"}`), m.get(`scr_outbox_deliveries{state="retrying"}`), m.get(`scr_outbox_deliveries{state="dead"}`)]).toEqual([1, 1, 1]);
+    expect(m.get("scr_subscriptions_disabled")).toBe(1);
+    subs.deleteSubscription(sub.id);
+    expect((await scrape(gw)).get(`scr_outbox_deliveries{state="pending"}`)).toBe(0);
+  });
+
   it("needs no token, and counts the refused calls", async () => {
     expect((await fetch(`${other.rest}/releases`, { headers: { authorization: "Bearer nonsense" } })).status).toBe(401);
     const k = hmacSetup();

@@ -43,6 +43,24 @@ export function createMetrics(ctx: AppContext): RequestMetrics {
       for (const state of OPERATION_STATES) this.set({ state }, ctx.store.operations.countInState(state));
     },
   });
+  new Gauge({
+    name: "scr_outbox_deliveries",
+    help: "Callback deliveries not yet done: pending (not tried yet), retrying, dead (dead letters)",
+    labelNames: ["state"] as const,
+    registers,
+    collect() {
+      const counts = ctx.store.subscriptions.outboxCounts();
+      for (const state of ["pending", "retrying", "dead"] as const) this.set({ state }, counts[state]);
+    },
+  });
+  new Gauge({
+    name: "scr_subscriptions_disabled",
+    help: "Subscriptions whose receiver answered 410 Gone",
+    registers,
+    collect() {
+      this.set(ctx.store.subscriptions.outboxCounts().disabledSubscriptions);
+    },
+  });
   const health = ctx.health;
   if (health) {
     const indexerGauge = (name: string, help: string, read: (s: { head: number | null; lag: number | null }) => number | null) =>

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type {
+  OutboxCounts,
   AttemptRecord,
   AttemptResult,
   ContractEvent,
@@ -162,6 +163,19 @@ export class SubscriptionRepository implements SubscriptionStore, ReleaseHistory
       .orderBy(asc(eventLog.sequence))
       .limit(limit)
       .all() as EventRecord[];
+  }
+
+  outboxCounts(): OutboxCounts {
+    const row = this.db
+      .select({
+        pending: sql<number>`coalesce(sum(${deliveries.state} = 'pending' and ${deliveries.attempts} = 0), 0)`,
+        retrying: sql<number>`coalesce(sum(${deliveries.state} = 'pending' and ${deliveries.attempts} > 0), 0)`,
+        dead: sql<number>`coalesce(sum(${deliveries.state} = 'dead'), 0)`,
+      })
+      .from(deliveries)
+      .get();
+    const disabled = this.db.select({ n: sql<number>`count(*)` }).from(subscriptions).where(eq(subscriptions.enabled, false)).get();
+    return { pending: row?.pending ?? 0, retrying: row?.retrying ?? 0, dead: row?.dead ?? 0, disabledSubscriptions: disabled?.n ?? 0 };
   }
 
   lastSequence(): number {
