@@ -159,3 +159,13 @@ export interface OutboxCounts {
   dead: number;
   disabledSubscriptions: number;
 }
+
+/**
+ * Keeps callback secrets encrypted at rest with this organisation's wallet: sealed when a
+ * subscription is saved, opened only to sign a callback.
+ */
+export interface SecretSealer {
+  seal(secret: string): string;
+  /** Opens what `seal` made; a secret stored before sealing existed comes back as it is. */
+  open(stored: string): string;
+}

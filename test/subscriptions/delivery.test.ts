@@ -322,7 +322,11 @@ describe("callback authentication", () => {
   it("a JWT in Authorization that node:crypto verifies with the public key, and Standard Webhooks headers", async () => {
     const { h, rx } = await setup();
     const secret = "whsec_" + Buffer.from("0123456789abcdef0123456789abcdef").toString("base64");
-    h.service.create({ eventType: "onRelease", callbackUrl: rx.url, secret });
+    const sub = h.service.create({ eventType: "onRelease", callbackUrl: rx.url, secret });
+    // Kept sealed with the wallet's key: the database never holds the secret itself.
+    const stored = h.store.subscriptions.findSubscription(sub.id)?.secret ?? "";
+    expect(stored).toMatch(/^sealed:[0-9a-f]+$/);
+    expect(stored).not.toContain(secret.slice(6, 20));
     const [r, carrier] = [randomAddress(), randomAddress()];
     h.commit([h.chain.created(r, carrier), h.chain.transferred(r, carrier, h.self)]);
     const got = (await eventually("callback", () => rx.delivered()[0])) as Received;

@@ -3,6 +3,8 @@
  * sender, fed with synthetic committed ranges of contract events exactly as the indexer's
  * projection hands them over (inside the transaction, then after it).
  */
+import { WalletSecretSealer } from "../../src/adapters/crypto/wallet-secret-sealer.js";
+import { createEphemeralWallet } from "../../src/adapters/wallet/keystore.js";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -85,6 +87,8 @@ export function startHarness(config: ConfigInput = {}): Harness {
   const vat = "BE0000000777";
   store.upsertOrganization({ address: self.toLowerCase(), name: "Forwarder Self", vat });
   const keys = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  // The RSA key that seals the subscriptions' secrets at rest.
+  const rsa = createEphemeralWallet();
   const source = new FakeSource();
   const runtime = startSubscriptions({
     config: parseConfig(config),
@@ -93,10 +97,10 @@ export function startHarness(config: ConfigInput = {}): Harness {
     orgs: store,
     connections: store.connections,
     source,
-    wallet: { address: self, callbackPrivateKey: () => keys.privateKey },
+    wallet: { address: self, callbackPrivateKey: () => keys.privateKey, encryptionPublicKeyPem: rsa.encryptionPublicKeyPem, unwrapKey: (b) => rsa.unwrapKey(b) },
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
   });
-  const service = new SubscriptionsService({ store: store.subscriptions, kick: runtime.kick });
+  const service = new SubscriptionsService({ store: store.subscriptions, kick: runtime.kick, secrets: new WalletSecretSealer(rsa) });
   return {
     store,
     self,

@@ -1,7 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import type { Logger } from "pino";
 import { nextRetry, parseRetryAfter, type RetryPolicy } from "../../domain/subscriptions/retry.js";
-import type { AttemptResult, DueDelivery, SubscriptionStore } from "../../ports/subscriptions.js";
+import type { AttemptResult, DueDelivery, SecretSealer, SubscriptionStore } from "../../ports/subscriptions.js";
 import type { HttpSender, SendResult } from "./http-sender.js";
 import { callbackBody, callbackToken, standardWebhookSignature } from "./signing.js";
 
@@ -10,6 +10,8 @@ export interface DispatcherOptions {
   sender: Pick<HttpSender, "post">;
   /** The wallet's callback key (ES256). */
   signingKey: () => KeyObject;
+  /** Opens the subscriptions' secrets, kept sealed at rest. */
+  secrets?: SecretSealer;
   /** This organisation's address, checksummed: the JWT's issuer. */
   issuer: string;
   log: Logger;
@@ -170,7 +172,8 @@ export class WebhookDispatcher {
     if (d.secret) {
       const timestamp = Math.floor(now / 1000);
       h["webhook-timestamp"] = String(timestamp);
-      h["webhook-signature"] = standardWebhookSignature(d.secret, d.eventId, timestamp, body);
+      const secret = this.o.secrets ? this.o.secrets.open(d.secret) : d.secret;
+      h["webhook-signature"] = standardWebhookSignature(secret, d.eventId, timestamp, body);
     }
     return h;
   }

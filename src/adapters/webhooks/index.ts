@@ -8,6 +8,7 @@ import type { OrganizationStore, ReleaseStore } from "../../ports/store.js";
 import type { ContractEvent, ReleaseHistory, SubscriptionStore } from "../../ports/subscriptions.js";
 import type { Wallet } from "../../ports/wallet.js";
 import { checksum } from "../../transport/services/checksum.js";
+import { WalletSecretSealer } from "../crypto/wallet-secret-sealer.js";
 import { WebhookDispatcher } from "./dispatcher.js";
 import { HttpSender } from "./http-sender.js";
 
@@ -32,7 +33,7 @@ export interface SubscriptionsParts {
   orgs: Pick<OrganizationStore, "findOrganization" | "findParty">;
   connections?: Pick<ConnectionStore, "findInvitation">;
   source: CommitSource;
-  wallet: Pick<Wallet, "address" | "callbackPrivateKey">;
+  wallet: Pick<Wallet, "address" | "callbackPrivateKey" | "encryptionPublicKeyPem" | "unwrapKey">;
   log: Logger;
 }
 
@@ -62,6 +63,7 @@ export function startSubscriptions(p: SubscriptionsParts): SubscriptionsRuntime 
     store: p.store,
     sender,
     signingKey: () => p.wallet.callbackPrivateKey(),
+    secrets: new WalletSecretSealer(p.wallet),
     issuer: getAddress(p.wallet.address),
     log: p.log,
     retry: s.retry,

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { AttemptRecord, DeliveryRecord, DeliveryStateWord, SubscriptionRecord, SubscriptionStore } from "../../ports/subscriptions.js";
+import type { AttemptRecord, DeliveryRecord, DeliveryStateWord, SecretSealer, SubscriptionRecord, SubscriptionStore } from "../../ports/subscriptions.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import { checkPositiveInt } from "../validation.js";
 import { checkSubscription, type SubscriptionInput } from "./validation.js";
@@ -8,6 +8,9 @@ export interface SubscriptionsDeps {
   store: SubscriptionStore;
   /** Wakes the delivery worker (after a redelivery). */
   kick?: () => void;
+  /** Seals secrets before they are stored. Only a gateway without a wallet (tests without a
+   * chain, which deliver nothing) stores them as given. */
+  secrets?: SecretSealer;
   now?: () => number;
 }
 
@@ -24,7 +27,8 @@ export class SubscriptionsService {
 
   create(input: SubscriptionInput): SubscriptionRecord {
     const s = checkSubscription(input);
-    return this.d.store.saveSubscription({ id: randomUUID(), ...s }, this.now());
+    const secret = s.secret !== null && this.d.secrets ? this.d.secrets.seal(s.secret) : s.secret;
+    return this.d.store.saveSubscription({ id: randomUUID(), ...s, secret }, this.now());
   }
 
   list(): SubscriptionRecord[] {

@@ -2,6 +2,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AppContext } from "../../context.js";
+import { WalletSecretSealer } from "../../adapters/crypto/wallet-secret-sealer.js";
 import { EventFeed } from "../../domain/subscriptions/feed.js";
 import type { InvitationPayload, ReleasePayload } from "../../domain/subscriptions/events.js";
 import { SubscriptionsService } from "../../domain/subscriptions/service.js";
@@ -113,7 +114,8 @@ const STREAM_POLL_MS = 1_000;
 /** SubscriptionService over the domain; WatchEvents tails the event log. */
 export function subscriptionService(ctx: AppContext): Partial<ServiceImpl<typeof SubscriptionService>> {
   const store = ctx.store.subscriptions;
-  const domain = new SubscriptionsService({ store, kick: () => ctx.subscriptions?.kick() });
+  const secrets = ctx.chain ? new WalletSecretSealer(ctx.chain.wallet) : undefined;
+  const domain = new SubscriptionsService({ store, kick: () => ctx.subscriptions?.kick(), secrets });
   const feed = ctx.subscriptions?.feed ?? new EventFeed();
   return {
     createSubscription(req) {
