@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.js";
 import { readSandboxState, type SandboxPartyKey, type SandboxState } from "../sandbox/sandbox.js";
 import { LIGHT_NAMES } from "../domain/releases/model.js";
+import { billOfLading, container } from "../sandbox/seed-data.js";
 import type { CommandIo } from "./wallet.js";
 
 export const SANDBOX_USAGE = `usage: scr sandbox <command> [--config <file>] [options]
@@ -149,22 +150,7 @@ function info(state: SandboxState): string {
 }
 
 function releaseData(blNumber: string, containerNumber: string) {
-  return {
-    billOfLading: { blNumber, portOfLoading: "CNSHA", portOfDestination: "BEANR", vessel: "MSC SANDBOX", agent: "Demo Carrier Agency", stayNumber: "00001", lloydsNumber: "9876543", voyageNumber: "SB002" },
-    container: {
-      containerNumber,
-      containerStatus: "released",
-      pickupLocation: "MPET Deurganckdok",
-      pickupLoCode: "BEANR",
-      turnInLocation: "Depot Noord",
-      turnInLoCode: "BEANR",
-      turnInReference: "SANDBOX-RET",
-      termsAndConditions: "",
-      validFrom: new Date().toISOString(),
-      validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-      isoTypeCode: "45G1",
-    },
-  };
+  return { billOfLading: billOfLading(blNumber), container: container(containerNumber, "45G1") };
 }
 
 async function send(url: string, method: string, body?: unknown, anyStatus = false): Promise<Reply> {

@@ -10,7 +10,8 @@ export interface SeedRelease {
   greenLights: Partial<Record<LightName, { value: string; updatedAt: string }>>;
 }
 
-const billOfLading = (blNumber: string) => ({
+/** Sandbox bill of lading data around a number. */
+export const billOfLading = (blNumber: string) => ({
   blNumber,
   portOfLoading: "CNSHA",
   portOfDestination: "BEANR",
@@ -21,7 +22,8 @@ const billOfLading = (blNumber: string) => ({
   voyageNumber: "SB001",
 });
 
-const container = (containerNumber: string, isoTypeCode: string) => ({
+/** Sandbox container data around a number, valid through 2027. */
+export const container = (containerNumber: string, isoTypeCode: string) => ({
   containerNumber,
   containerStatus: "released",
   pickupLocation: "MPET Deurganckdok",
