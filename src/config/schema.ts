@@ -154,6 +154,16 @@ const retry = z
   })
   .strict();
 
+/** How long the event log and the outbox keep what is done. */
+const retention = z
+  .object({
+    /** Delivered deliveries, their attempts, and events with no delivery left are removed this
+     * many days after (delivery, or the event). Pending deliveries and dead letters, and their
+     * events, are never removed; nor is the newest event. */
+    days: z.number().int().min(1).default(30),
+  })
+  .strict();
+
 /** Callbacks (webhooks): the outgoing requests and their retries. */
 const subscriptions = z
   .object({
@@ -173,6 +183,7 @@ const subscriptions = z
     eventIdInBody: z.boolean().default(true),
     /** How often due retries are looked for when nothing new happens. */
     pollIntervalMs: z.number().int().positive().default(1_000),
+    retention: retention.default(retention.parse({})),
   })
   .strict();
 

@@ -56,6 +56,26 @@ export class FailedPreconditionError extends DomainError {
   readonly kind = "failed_precondition";
 }
 
+/**
+ * A WatchEvents stream asked to resume after a sequence whose following events retention has
+ * removed: resuming would silently miss them.
+ */
+export class EventsPrunedError extends FailedPreconditionError {
+  constructor(
+    readonly afterSequence: number,
+    /** Resuming after this sequence (or later) misses nothing. */
+    readonly prunedThrough: number,
+    /** The oldest event kept after the pruned ones; undefined when there is none yet. */
+    readonly oldestSequence: number | undefined,
+  ) {
+    super(
+      `events after sequence ${afterSequence} were removed by retention (subscriptions.retention.days)` +
+        (oldestSequence !== undefined ? `; the oldest event kept after them is sequence ${oldestSequence}` : "") +
+        `: resume with after_sequence ${prunedThrough} or later, or 0 to follow from now`,
+    );
+  }
+}
+
 /** The chain node or another dependency cannot be reached; retrying later may work. */
 export class UnavailableError extends DomainError {
   readonly kind = "unavailable";

@@ -108,6 +108,16 @@ export interface SubscriptionStore {
   eventsAfter(sequence: number, limit: number, type?: EventTypeWord): EventRecord[];
   /** The newest sequence number; 0 when the log is empty. */
   lastSequence(): number;
+  /**
+   * Retention, in one transaction: removes delivered deliveries delivered before `cutoff`
+   * with their attempts, then events created before `cutoff` that no delivery points to any
+   * more (all delivered and removed, or their subscriptions deleted). Pending deliveries and
+   * dead letters, their events, and the newest event are kept.
+   */
+  pruneBefore(cutoff: number): PruneCounts;
+  /** The highest sequence pruned from the log (of `type`, or of any type); 0 when none. Every
+   * event after it is still there. */
+  prunedThrough(type?: EventTypeWord): number;
   /** The callback backlog, for monitoring. */
   outboxCounts(): OutboxCounts;
 
@@ -149,6 +159,13 @@ export interface ContractEvent {
 /** Every recorded event of one release, in chain order: its ownership history. */
 export interface ReleaseHistory {
   releaseEvents(release: string): ContractEvent[];
+}
+
+/** What one retention pass removed. */
+export interface PruneCounts {
+  events: number;
+  deliveries: number;
+  attempts: number;
 }
 
 /** Deliveries waiting (never tried, or failing and retried later), dead letters, and

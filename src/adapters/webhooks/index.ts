@@ -35,7 +35,13 @@ export interface SubscriptionsParts {
   source: CommitSource;
   wallet: Pick<Wallet, "address" | "callbackPrivateKey" | "encryptionPublicKeyPem" | "unwrapKey">;
   log: Logger;
+  /** The clock of retention; Date.now by default. */
+  now?: () => number;
 }
+
+/** How often retention runs (and once at start). */
+const PRUNE_INTERVAL_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 /**
  * Notifications end to end: the outbox written in the indexer's transaction, the dispatcher
@@ -81,6 +87,20 @@ export function startSubscriptions(p: SubscriptionsParts): SubscriptionsRuntime 
   const offWrite = p.source.onCommitted((batch) => void outbox.record(batch.events), { inTransaction: true });
   const offKick = p.source.onCommitted(kick);
   dispatcher.start();
+  const now = p.now ?? Date.now;
+  const prune = () => {
+    try {
+      const removed = p.store.pruneBefore(now() - s.retention.days * DAY_MS);
+      if (removed.events + removed.deliveries + removed.attempts > 0) {
+        p.log.info({ ...removed, days: s.retention.days }, "subscriptions: retention removed old events, deliveries and attempts");
+      }
+    } catch (err) {
+      p.log.error({ err }, "subscriptions: retention failed");
+    }
+  };
+  prune();
+  const pruning = setInterval(prune, PRUNE_INTERVAL_MS);
+  pruning.unref();
   let stopped: Promise<void> | undefined;
   return {
     feed,
@@ -88,6 +108,7 @@ export function startSubscriptions(p: SubscriptionsParts): SubscriptionsRuntime 
     kick,
     stop() {
       stopped ??= (async () => {
+        clearInterval(pruning);
         offWrite();
         offKick();
         await dispatcher.stop();

@@ -1,6 +1,14 @@
 import { randomUUID } from "node:crypto";
-import type { AttemptRecord, DeliveryRecord, DeliveryStateWord, SecretSealer, SubscriptionRecord, SubscriptionStore } from "../../ports/subscriptions.js";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
+import type {
+  AttemptRecord,
+  DeliveryRecord,
+  DeliveryStateWord,
+  EventTypeWord,
+  SecretSealer,
+  SubscriptionRecord,
+  SubscriptionStore,
+} from "../../ports/subscriptions.js";
+import { EventsPrunedError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import { checkPositiveInt } from "../validation.js";
 import { checkSubscription, type SubscriptionInput } from "./validation.js";
 
@@ -61,6 +69,23 @@ export class SubscriptionsService {
     if (!out) throw new NotFoundError(`not every delivery given belongs to subscription ${subscriptionId}`);
     this.d.kick?.();
     return out;
+  }
+
+  /**
+   * Where an event stream starts: after `afterSequence`, or, for 0, after the newest event
+   * (from now). A resume from before events that retention removed is refused.
+   */
+  watchFrom(afterSequence: number, type?: EventTypeWord): number {
+    if (afterSequence === 0) return this.d.store.lastSequence();
+    this.checkCovered(afterSequence, type);
+    return afterSequence;
+  }
+
+  /** Throws EventsPrunedError when events (of `type`) after `afterSequence` were pruned. */
+  checkCovered(afterSequence: number, type?: EventTypeWord): void {
+    const through = this.d.store.prunedThrough(type);
+    if (afterSequence >= through) return;
+    throw new EventsPrunedError(afterSequence, through, this.d.store.eventsAfter(through, 1, type)[0]?.sequence);
   }
 
   private subscription(id: string): SubscriptionRecord {

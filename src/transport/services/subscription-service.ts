@@ -3,6 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AppContext } from "../../context.js";
 import { WalletSecretSealer } from "../../adapters/crypto/wallet-secret-sealer.js";
+import { DomainError } from "../../domain/errors.js";
 import { EventFeed } from "../../domain/subscriptions/feed.js";
 import type { InvitationPayload, ReleasePayload } from "../../domain/subscriptions/events.js";
 import { SubscriptionsService } from "../../domain/subscriptions/service.js";
@@ -15,6 +16,7 @@ import type {
   EventTypeWord,
   SubscriptionRecord,
 } from "../../ports/subscriptions.js";
+import { toConnectError } from "../errors.js";
 import { enumMap } from "./enum-map.js";
 import {
   AttemptOutcome,
@@ -25,6 +27,7 @@ import {
   type DeliveryAttemptSchema,
   type DeliverySchema,
   type SubscriptionSchema,
+  type WatchEventsRequest,
   type WatchEventsResponseSchema,
 } from "../../../gen/scr/v1/subscription_service_pb.js";
 
@@ -149,18 +152,36 @@ export function subscriptionService(ctx: AppContext): Partial<ServiceImpl<typeof
       return { deliveries: domain.redeliver(req.subscriptionId, req.deliveryIds).map(deliveryToProto) };
     },
     async *watchEvents(req, call) {
-      const type = EVENT_TYPES.fromProto(req.eventType);
-      let after = req.afterSequence === 0n ? store.lastSequence() : Number(req.afterSequence);
-      const signal = call.signal;
-      while (!signal.aborted) {
-        const seen = feed.version;
-        const rows = store.eventsAfter(after, PAGE, type);
-        for (const row of rows) {
-          yield eventToProto(row);
-          after = row.sequence;
-        }
-        if (rows.length < PAGE) await feed.wait(seen, STREAM_POLL_MS, signal);
+      try {
+        yield* watch(req, call.signal);
+      } catch (err) {
+        // The RPC error interceptor sees only the call's start, not a stream's messages.
+        throw err instanceof DomainError ? toConnectError(err) : err;
       }
     },
   };
+
+  async function* watch(req: WatchEventsRequest, signal: AbortSignal) {
+    const type = EVENT_TYPES.fromProto(req.eventType);
+    // 0: from now. Otherwise refused (failed_precondition) when retention removed events
+    // after it, rather than silently skipping them.
+    let after = domain.watchFrom(Number(req.afterSequence), type);
+    while (!signal.aborted) {
+      const seen = feed.version;
+      // A stream far behind may have been overtaken by retention while it was reading.
+      domain.checkCovered(after, type);
+      const tail = store.lastSequence();
+      const rows = store.eventsAfter(after, PAGE, type);
+      for (const row of rows) {
+        yield eventToProto(row);
+        after = row.sequence;
+      }
+      if (rows.length < PAGE) {
+        // Every event up to the tail was read (the log is read in one synchronous step and
+        // new events get higher sequences): a filtered stream is not behind the others.
+        after = Math.max(after, tail);
+        await feed.wait(seen, STREAM_POLL_MS, signal);
+      }
+    }
+  }
 }

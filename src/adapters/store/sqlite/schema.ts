@@ -286,8 +286,18 @@ export const eventLog = sqliteTable(
     logIndex: integer("log_index").notNull(),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [index("event_log_type").on(t.type, t.sequence)],
+  (t) => [index("event_log_type").on(t.type, t.sequence), index("event_log_created").on(t.createdAt)],
 );
+
+/**
+ * Per event type, the highest sequence retention removed from `event_log`: a WatchEvents
+ * stream resuming before it would miss events, and is refused.
+ */
+export const eventLogPruned = sqliteTable("event_log_pruned", {
+  /** onRelease | onAcceptInvitation */
+  type: text("type").primaryKey(),
+  sequence: integer("sequence").notNull(),
+});
 
 /**
  * The outbox: one row per event and subscription. Done only after a 2xx; pending ones are
@@ -321,6 +331,9 @@ export const deliveries = sqliteTable(
     index("deliveries_due").on(t.state, t.nextAttemptAt),
     index("deliveries_line").on(t.subscriptionId, t.orderingKey, t.state, t.sequence),
     index("deliveries_state").on(t.subscriptionId, t.state, t.sequence),
+    // Retention: the delivered ones by age, and whether an event still has any delivery.
+    index("deliveries_delivered").on(t.state, t.deliveredAt),
+    index("deliveries_sequence").on(t.sequence),
   ],
 );
 

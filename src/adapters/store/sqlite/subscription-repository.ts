@@ -10,12 +10,13 @@ import type {
   EventRecord,
   EventTypeWord,
   NewEvent,
+  PruneCounts,
   ReleaseHistory,
   SubscriptionRecord,
   SubscriptionStore,
 } from "../../../ports/subscriptions.js";
 import type { Db } from "./open.js";
-import { deliveries, deliveryAttempts, eventLog, subscriptions } from "./schema.js";
+import { deliveries, deliveryAttempts, eventLog, eventLogPruned, subscriptions } from "./schema.js";
 
 const deliveryColumns = {
   id: deliveries.id,
@@ -61,6 +62,7 @@ export class SubscriptionRepository implements SubscriptionStore, ReleaseHistory
   private readonly insertAttempt;
   private readonly settle;
   private readonly disable;
+  private readonly prune;
 
   constructor(private readonly db: Db) {
     const client = db.$client;
@@ -109,6 +111,7 @@ export class SubscriptionRepository implements SubscriptionStore, ReleaseHistory
     this.disable = client.prepare(
       `UPDATE subscriptions SET enabled = 0, disabled_reason = @reason, updated_at = @at WHERE id = @id`,
     );
+    this.prune = prepareRetention(client);
     // The release's own events from chain_events, which the indexer keeps on this connection.
     this.history = client.prepare(
       `SELECT contract, name, subject, args, tx_hash AS txHash, log_index AS logIndex, block_number AS blockNumber
@@ -180,6 +183,20 @@ export class SubscriptionRepository implements SubscriptionStore, ReleaseHistory
 
   lastSequence(): number {
     return this.db.select({ max: sql<number | null>`max(${eventLog.sequence})` }).from(eventLog).get()?.max ?? 0;
+  }
+
+  pruneBefore(cutoff: number): PruneCounts {
+    return this.prune(cutoff);
+  }
+
+  prunedThrough(type?: EventTypeWord): number {
+    return (
+      this.db
+        .select({ max: sql<number | null>`max(${eventLogPruned.sequence})` })
+        .from(eventLogPruned)
+        .where(type ? eq(eventLogPruned.type, type) : undefined)
+        .get()?.max ?? 0
+    );
   }
 
   releaseEvents(release: string): ContractEvent[] {
@@ -302,4 +319,35 @@ export class SubscriptionRepository implements SubscriptionStore, ReleaseHistory
         .all() as DeliveryRecord[];
     })();
   }
+}
+
+/**
+ * Retention's statements, each on an index: deliveries by (state, delivered_at), attempts by
+ * delivery, events by created_at, and whether a delivery still points to an event by
+ * deliveries(sequence) (which also serves the foreign key check of the event delete).
+ */
+function prepareRetention(client: Db["$client"]): (cutoff: number) => PruneCounts {
+  const attempts = client.prepare(
+    `DELETE FROM delivery_attempts WHERE delivery_id IN
+       (SELECT id FROM deliveries WHERE state = 'delivered' AND delivered_at < @cutoff)`,
+  );
+  const delivered = client.prepare(`DELETE FROM deliveries WHERE state = 'delivered' AND delivered_at < @cutoff`);
+  // The newest event stays, so that lastSequence() never goes back (AUTOINCREMENT already
+  // never hands out a sequence again).
+  const prunable = `FROM event_log WHERE created_at < @cutoff
+       AND sequence < (SELECT max(sequence) FROM event_log)
+       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.sequence = event_log.sequence)`;
+  const highest = client.prepare(`SELECT type, max(sequence) AS sequence ${prunable} GROUP BY type`);
+  const events = client.prepare(`DELETE ${prunable}`);
+  const mark = client.prepare(
+    `INSERT INTO event_log_pruned (type, sequence) VALUES (@type, @sequence)
+     ON CONFLICT (type) DO UPDATE SET sequence = max(sequence, excluded.sequence)`,
+  );
+  return client.transaction((cutoff: number): PruneCounts => {
+    const a = attempts.run({ cutoff }).changes;
+    const d = delivered.run({ cutoff }).changes;
+    for (const row of highest.all({ cutoff }) as { type: string; sequence: number }[]) mark.run(row);
+    const e = events.run({ cutoff }).changes;
+    return { events: e, deliveries: d, attempts: a };
+  });
 }
