@@ -19,14 +19,32 @@ export interface RpcOptions {
   interceptors?: Interceptor[];
 }
 
-/** Maps domain errors to Connect codes, the same mapping REST uses, and logs real faults. */
+/**
+ * Maps domain errors to Connect codes, the same mapping REST uses, and logs real faults:
+ * errors of a call's start, and those a server stream throws while it runs.
+ */
 function errorInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
-    try {
-      return await next(req);
-    } catch (err) {
+    const mapped = (err: unknown) => {
       if (isFault(err)) logger.error({ err, procedure: req.url }, "rpc fault");
-      throw toConnectError(err);
+      return toConnectError(err);
+    };
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      const messages = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* messages;
+          } catch (err) {
+            throw mapped(err);
+          }
+        })(),
+      };
+    } catch (err) {
+      throw mapped(err);
     }
   };
 }

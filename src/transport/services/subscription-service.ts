@@ -3,7 +3,6 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AppContext } from "../../context.js";
 import { WalletSecretSealer } from "../../adapters/crypto/wallet-secret-sealer.js";
-import { DomainError } from "../../domain/errors.js";
 import { EventFeed } from "../../domain/subscriptions/feed.js";
 import type { InvitationPayload, ReleasePayload } from "../../domain/subscriptions/events.js";
 import { SubscriptionsService } from "../../domain/subscriptions/service.js";
@@ -16,7 +15,6 @@ import type {
   EventTypeWord,
   SubscriptionRecord,
 } from "../../ports/subscriptions.js";
-import { toConnectError } from "../errors.js";
 import { enumMap } from "./enum-map.js";
 import {
   AttemptOutcome,
@@ -152,12 +150,8 @@ export function subscriptionService(ctx: AppContext): Partial<ServiceImpl<typeof
       return { deliveries: domain.redeliver(req.subscriptionId, req.deliveryIds).map(deliveryToProto) };
     },
     async *watchEvents(req, call) {
-      try {
-        yield* watch(req, call.signal);
-      } catch (err) {
-        // The RPC error interceptor sees only the call's start, not a stream's messages.
-        throw err instanceof DomainError ? toConnectError(err) : err;
-      }
+      // A domain error while streaming is mapped by the RPC error interceptor, as any other.
+      yield* watch(req, call.signal);
     },
   };
 
