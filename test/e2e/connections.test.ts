@@ -9,7 +9,7 @@ import { Role, interfaces } from "../../src/adapters/chain/evm/contracts.js";
 import type { Gateway } from "../../src/main.js";
 import type { SqliteStore } from "../../src/adapters/store/sqlite/store.js";
 import { ConnectionService, InvitationDirection, InvitationStatus } from "../../gen/scr/v1/connection_service_pb.js";
-import { rest, startNetwork, until, type TestNetwork } from "../support/network.js";
+import { BASE, rest, startNetwork, until, type TestNetwork } from "../support/network.js";
 
 const A_VAT = "BE0000000101";
 const B_VAT = "NL000000102B01";
@@ -42,6 +42,8 @@ describe("connections between two gateways", () => {
       contactEmail: "ops@b.example",
     });
     expect(created.status).toBe(200);
+    expect(created.headers.get("operation-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(created.body).not.toHaveProperty("operationId");
     expect(created.body).toMatchObject({
       reference: "CUST-42",
       vat: B_VAT,
@@ -64,7 +66,14 @@ describe("connections between two gateways", () => {
 
     const accepted = await rest(b, "PUT", `/invitations/${id}/accept`);
     expect(accepted.status).toBeLessThan(300);
-    expect(accepted.body).toMatchObject({ id, direction: "incoming" });
+    // The invitation as it stands, and where to follow the write.
+    expect(accepted.body).toMatchObject({ id, direction: "incoming", status: "pending" });
+    const acceptOp = accepted.headers.get("operation-id");
+    expect(accepted.headers.get("location")).toBe(`${BASE}/operations/${acceptOp}`);
+    await settle("the accept operation confirmed", async () => {
+      const op = await rest(b, "GET", `/operations/${acceptOp}`);
+      return op.body?.state === "confirmed" ? true : undefined;
+    });
 
     const aConnections = await settle("A's connection", async () => {
       const res = await rest(a, "GET", "/connections");

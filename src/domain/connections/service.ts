@@ -23,6 +23,13 @@ export interface InvitationView extends Omit<InvitationRecord, "status"> {
   inviterVat: string;
 }
 
+/** A write's answer: the invitation as it stands, and the operation carrying the write out
+ * (none for a retried create whose operation is no longer known). */
+export interface InvitationWrite {
+  invitation: InvitationView;
+  operation: OperationRecord | undefined;
+}
+
 export interface ConnectionsDeps {
   repo: ConnectionStore;
   orgs: OrganizationStore;
@@ -30,6 +37,8 @@ export interface ConnectionsDeps {
   chain?: ChainContext;
   /** Wraps the local write and the submission in one SQLite transaction. */
   transaction<T>(fn: () => T): T;
+  /** The operation recorded under an idempotency key. */
+  operationByKey?(key: string): OperationRecord | undefined;
 }
 
 /**
@@ -57,7 +66,7 @@ export class ConnectionsService {
     return this.d.chain;
   }
 
-  create(req: { reference: string; name: string; vat: string; contactEmail: string; idempotencyKey: string }): InvitationView {
+  create(req: { reference: string; name: string; vat: string; contactEmail: string; idempotencyKey: string }): InvitationWrite {
     const input = checkInvitation(req);
     const self = this.d.identity.self();
     const selfAddress = self.address.toLowerCase();
@@ -69,7 +78,8 @@ export class ConnectionsService {
       if (retried.vat !== input.vat || retried.name !== input.name || retried.contactEmail !== input.contactEmail) {
         throw new AlreadyExistsError(`Idempotency-Key ${req.idempotencyKey} was already used for a different invitation`);
       }
-      return this.view(retried);
+      const prior = req.idempotencyKey ? this.d.operationByKey?.(req.idempotencyKey) : undefined;
+      return { invitation: this.view(retried), operation: prior };
     }
 
     if (input.vat === normalizeVat(self.vat)) throw new InvalidArgumentError("vat", "is this organisation's own VAT number");
@@ -94,41 +104,41 @@ export class ConnectionsService {
       createdAt: now,
       updatedAt: now,
     };
-    this.d.transaction(() => {
+    const operation = this.d.transaction(() => {
       // Stored first, with the reference, so the indexer finds it when the event arrives.
       this.d.repo.upsertInvitation(record);
-      chain.pipeline.submit({
+      return chain.pipeline.submit({
         kind: "create_invitation",
         to: chain.addresses.connections,
         data: interfaces.connections.encodeFunctionData("invite", [id, input.vat, input.name, input.contactEmail]),
         idempotencyKey: req.idempotencyKey || undefined,
-      });
+      }).operation;
     });
-    return this.view(record);
+    return { invitation: this.view(record), operation };
   }
 
-  accept(req: { id: string; idempotencyKey: string }): InvitationView {
+  accept(req: { id: string; idempotencyKey: string }): InvitationWrite {
     return this.answer("accept", req);
   }
 
-  refuse(req: { id: string; idempotencyKey: string }): InvitationView {
+  refuse(req: { id: string; idempotencyKey: string }): InvitationWrite {
     return this.answer("refuse", req);
   }
 
-  private answer(fn: "accept" | "refuse", req: { id: string; idempotencyKey: string }): InvitationView {
+  private answer(fn: "accept" | "refuse", req: { id: string; idempotencyKey: string }): InvitationWrite {
     const id = checkInvitationId(req.id);
     this.d.identity.self();
     const chain = this.chain;
     const inv = this.d.repo.findInvitation(id);
     if (!inv || inv.direction !== "incoming") throw new NotFoundError(`no invitation ${req.id} was received`);
     if (inv.status !== "pending") throw new FailedPreconditionError(`the invitation ${req.id} is already ${inv.status}`);
-    chain.pipeline.submit({
+    const { operation } = chain.pipeline.submit({
       kind: `${fn}_invitation`,
       to: chain.addresses.connections,
       data: interfaces.connections.encodeFunctionData(fn, [id]),
       idempotencyKey: req.idempotencyKey || undefined,
     });
-    return this.view(inv);
+    return { invitation: this.view(inv), operation };
   }
 
   list(filter: { direction?: InvitationDirectionWord; status?: InvitationStatusView }): InvitationView[] {

@@ -3,16 +3,11 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { AppContext } from "../../context.js";
 import { CarrierCommands } from "../../domain/releases/carrier-commands.js";
 import type { ReleaseDataInput } from "../../domain/releases/release-data-validation.js";
-import type { OperationRecord } from "../../ports/operations.js";
 import { checksum } from "./checksum.js";
-import { announceOperation, idempotencyKeyOf } from "./operation-headers.js";
+import { announceOperation, idempotencyKeyOf, operationByKey } from "./operation-headers.js";
 import type { ReleaseData } from "../../../gen/scr/v1/release_pb.js";
 import { CarrierService } from "../../../gen/scr/v1/carrier_service_pb.js";
 
-/** The operation recorded under an idempotency key, so a retried write answers the same. */
-export function operationByKey(ctx: AppContext): (key: string) => OperationRecord | undefined {
-  return (key) => ctx.store.operations.findOperationByKey(key);
-}
 
 const date = (t: Timestamp | undefined) => (t ? timestampDate(t) : null);
 

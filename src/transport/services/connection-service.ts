@@ -1,10 +1,11 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { checksum } from "./checksum.js";
 import { enumMap } from "./enum-map.js";
 import type { AppContext } from "../../context.js";
-import { ConnectionsService, forgetFailedInvitation, type InvitationStatusView, type InvitationView } from "../../domain/connections/service.js";
+import { ConnectionsService, forgetFailedInvitation, type InvitationStatusView, type InvitationView, type InvitationWrite } from "../../domain/connections/service.js";
+import { announceOperation, idempotencyKeyOf, operationByKey } from "./operation-headers.js";
 import type { InvitationDirectionWord } from "../../ports/connections.js";
 import {
   ConnectionService,
@@ -53,20 +54,26 @@ export function connectionService(ctx: AppContext): Partial<ServiceImpl<typeof C
       identity: ctx.identity,
       chain: ctx.chain,
       transaction: (fn) => ctx.store.transaction(fn),
+      operationByKey: operationByKey(ctx),
     });
+  /** The invitation, and its operation announced as every write's is. */
+  const answer = (w: InvitationWrite, call: HandlerContext) => ({
+    invitation: invitationToProto(w.invitation),
+    ...(w.operation ? announceOperation(ctx, call, w.operation.id) : {}),
+  });
   return {
-    createInvitation(req) {
-      return { invitation: invitationToProto(domain().create(req)) };
+    createInvitation(req, call) {
+      return answer(domain().create({ ...req, idempotencyKey: idempotencyKeyOf(req, call) ?? "" }), call);
     },
     listInvitations(req) {
       const views = domain().list({ direction: DIRECTION.fromProto(req.direction), status: STATUS.fromProto(req.status) });
       return { invitations: views.map(invitationToProto) };
     },
-    acceptInvitation(req) {
-      return { invitation: invitationToProto(domain().accept(req)) };
+    acceptInvitation(req, call) {
+      return answer(domain().accept({ ...req, idempotencyKey: idempotencyKeyOf(req, call) ?? "" }), call);
     },
-    refuseInvitation(req) {
-      return { invitation: invitationToProto(domain().refuse(req)) };
+    refuseInvitation(req, call) {
+      return answer(domain().refuse({ ...req, idempotencyKey: idempotencyKeyOf(req, call) ?? "" }), call);
     },
     listConnections() {
       return {

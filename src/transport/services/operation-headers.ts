@@ -1,5 +1,6 @@
 import type { HandlerContext } from "@connectrpc/connect";
 import type { AppContext } from "../../context.js";
+import type { OperationRecord } from "../../ports/operations.js";
 
 /**
  * Tells the caller where to follow an accepted write: an `Operation-Id` header on every
@@ -20,4 +21,9 @@ export function announceOperation(ctx: AppContext, call: HandlerContext, operati
  */
 export function idempotencyKeyOf(req: { idempotencyKey: string }, call: HandlerContext): string | undefined {
   return req.idempotencyKey || call.requestHeader.get("idempotency-key") || undefined;
+}
+
+/** The operation recorded under an idempotency key, so a retried write answers the same. */
+export function operationByKey(ctx: AppContext): (key: string) => OperationRecord | undefined {
+  return (key) => ctx.store.operations.findOperationByKey(key);
 }

@@ -4,8 +4,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { AppContext } from "../../context.js";
 import type { Assignment } from "../../domain/releases/model.js";
 import { TerminalCommands } from "../../domain/releases/terminal-commands.js";
-import { operationByKey } from "./carrier-service.js";
-import { announceOperation, idempotencyKeyOf } from "./operation-headers.js";
+import { announceOperation, idempotencyKeyOf, operationByKey } from "./operation-headers.js";
 import { AssigneeType, type AssigneeSchema } from "../../../gen/scr/v1/release_pb.js";
 import { TerminalService } from "../../../gen/scr/v1/terminal_service_pb.js";
 
