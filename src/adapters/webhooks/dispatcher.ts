@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import type { KeyObject } from "node:crypto";
 import type { Logger } from "pino";
 import { nextRetry, parseRetryAfter, type RetryPolicy } from "../../domain/subscriptions/retry.js";
@@ -63,8 +64,14 @@ export class WebhookDispatcher {
     this.kick();
   }
 
-  /** Looks for due deliveries now (new events were indexed, a redelivery was asked for). */
-  kick(): void {
+  /**
+   * Looks for due deliveries now (new events were indexed, a redelivery was asked for). Bound
+   * to the dispatcher's own context, so a request that kicks it lends its request id to none
+   * of the deliveries' log lines.
+   */
+  readonly kick: () => void = AsyncResource.bind(() => this.kickNow());
+
+  private kickNow(): void {
     if (!this.running || this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {

@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import { createHash, randomUUID } from "node:crypto";
 import { keccak256 } from "ethers";
 import type { Logger } from "pino";
@@ -153,8 +154,14 @@ export class WritePipeline {
     await this.running;
   }
 
-  /** Runs a round now, or right after the current one. */
-  kick(): void {
+  /**
+   * Runs a round now, or right after the current one. Bound to the context the pipeline was
+   * made in: a request that kicks it does not lend its async context (its request id on log
+   * lines) to the rounds and timers that follow.
+   */
+  readonly kick: () => void = AsyncResource.bind(() => this.kickNow());
+
+  private kickNow(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
