@@ -42,6 +42,7 @@ const SETUP_ERRORS = new Set([
   "WrongPassphraseError",
   "PassphraseError",
   "AnvilError",
+  "SandboxError",
 ]);
 
 /** Runs one command; resolves to the process exit code. */

@@ -47,6 +47,11 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
+/** A sandbox that cannot start for a reason the user can fix. */
+export class SandboxError extends Error {
+  override readonly name = "SandboxError";
+}
+
 const PARTIES: { key: SandboxPartyKey; name: string; vat: string; role: number; portOffset: number }[] = [
   { key: "carrier", name: "Demo Carrier NV", vat: "BE0000000099", role: Role.Carrier, portOffset: 1 },
   { key: "entity2", name: "Test entity 2", vat: "BE0000000002", role: Role.Transporter, portOffset: 2 },
@@ -103,7 +108,16 @@ export async function startSandbox(opts: {
       };
       // The parties log only what needs attention, so this gateway's own lines stay readable.
       const partyLog = log.child({ sandbox: p.key }, { level: config.log4js.level === "off" ? "silent" : "warn" });
-      const gw = await opts.start(partyConfig, partyLog);
+      let gw: Gateway;
+      try {
+        gw = await opts.start(partyConfig, partyLog);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+        throw new SandboxError(
+          `port ${port} of the sandbox's ${p.name} is in use: free it, choose another httpServer.port ` +
+            `(the sandbox takes the next three), or set "chain": {"anvil": {"sandbox": false}}`,
+        );
+      }
       started.push(gw);
       parties[p.key] = gw;
       await register(chain, gw, p.name, p.vat, p.role);

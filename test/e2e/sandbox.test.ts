@@ -2,6 +2,7 @@
  * `npm start` on the embedded defaults: the sandbox network is there from the first answer,
  * and `scr sandbox` drives the other parties.
  */
+import { createServer, type AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -111,5 +112,28 @@ describe("the sandbox network of npm start", () => {
     gw = await startGateway(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }));
     const releases = (await get("/releases")) as any[];
     expect(releases.map((r) => r.release_data.billOfLading.blNumber).sort()).toEqual(["SANDBOX-BL-0001", "SANDBOX-BL-0002", "SANDBOX-BL-0003", "SANDBOX-BL-CLI"]);
+  }, 120_000);
+});
+
+describe("a sandbox that cannot start", () => {
+  it("names the busy port and how to avoid it, and leaves nothing running", async () => {
+    const free = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(free + 1, "127.0.0.1", resolve));
+    const other = mkdtempSync(join(tmpdir(), "scr-sandbox-busy-"));
+    try {
+      const cfg = { ...parseConfig({ dataDir: other, httpServer: { port: free } }), baseDir: other, embedded: true };
+      const started = startGateway(cfg, pino({ level: "silent" }));
+      await expect(started).rejects.toMatchObject({ name: "SandboxError", message: expect.stringContaining(`port ${free + 1}`) });
+      await expect(started).rejects.toThrow(/"sandbox": false/);
+    } finally {
+      busy.close();
+      rmSync(other, { recursive: true, force: true });
+    }
   }, 120_000);
 });
