@@ -211,11 +211,11 @@ describe("indexer over the SCR contracts", () => {
       expect(gw.store.findRelease(notMine.id)).toBeUndefined();
 
       expect(gw.store.findOrganization(carrier().address)).toEqual({ address: carrier().address.toLowerCase(), name: "Carrier NV", vat: "BE0000000011" });
-      expect(gw.store.indexer.organization(terminal().address)).toMatchObject({
+      expect(gw.store.findParty(terminal().address)).toMatchObject({
         role: "terminal",
         publicKey: terminalKeys.encryptionPublicKeyPem,
       });
-      expect(gw.store.indexer.organization(self.address)?.role).toBe("forwarder");
+      expect(gw.store.findParty(self.address)?.role).toBe("forwarder");
       expect(gw.store.findOrganization(self.address)?.vat).toBe(SELF_VAT);
 
       const events = gw.store.indexer.allEvents();

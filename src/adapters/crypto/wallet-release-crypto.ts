@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { hexlify } from "ethers";
+import { getBytes, hexlify } from "ethers";
 import type { ReleaseCrypto, SealedData } from "../../ports/release-crypto.js";
 import type { Wallet } from "../../ports/wallet.js";
 import type { Assignment, GreenLights, ReleaseData } from "../../domain/releases/model.js";
@@ -22,7 +22,7 @@ export class WalletReleaseCrypto implements ReleaseCrypto {
   }
 
   rewrapDataKey(wrappedForSelf: string, publicKeyPem: string): string {
-    const dataKey = this.wallet.unwrapKey(pinFromHex(wrappedForSelf));
+    const dataKey = this.wallet.unwrapKey(getBytes(wrappedForSelf));
     try {
       return hexlify(wrapKeyFor(publicKeyPem, dataKey));
     } finally {

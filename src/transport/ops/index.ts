@@ -3,6 +3,7 @@ import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AppContext } from "../../context.js";
 import { requestLogContext } from "../../logging/logger.js";
+import { tapCallEnd } from "../rpc/stream-tap.js";
 import type { BoundService } from "../services/index.js";
 import { readiness } from "./health.js";
 import { createMetrics, protocolOf, restRouteLabel } from "./metrics.js";
@@ -79,24 +80,13 @@ export function registerOps(fastify: FastifyInstance, ctx: AppContext, services:
   const failed = (err: unknown) => codeToString(ConnectError.from(err).code);
   const rpcInterceptor: Interceptor = (next) => async (req) => {
     try {
-      const res = await next(req);
-      if (!res.stream) {
-        record("ok");
-        return res;
-      }
-      const messages = res.message;
-      return {
-        ...res,
-        message: (async function* () {
-          try {
-            yield* messages;
-            record("ok");
-          } catch (err) {
-            record(failed(err));
-            throw err;
-          }
-        })(),
-      };
+      return tapCallEnd(await next(req), {
+        ok: () => record("ok"),
+        error: (err) => {
+          record(failed(err));
+          return err;
+        },
+      });
     } catch (err) {
       record(failed(err));
       throw err;

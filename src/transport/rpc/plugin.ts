@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { isFault, toConnectError } from "../errors.js";
 import type { BoundService } from "../services/index.js";
 import { registerReflection } from "./reflection.js";
+import { tapCallEnd } from "./stream-tap.js";
 
 export interface RpcOptions {
   services: BoundService[];
@@ -30,19 +31,7 @@ function errorInterceptor(logger: Logger): Interceptor {
       return toConnectError(err);
     };
     try {
-      const res = await next(req);
-      if (!res.stream) return res;
-      const messages = res.message;
-      return {
-        ...res,
-        message: (async function* () {
-          try {
-            yield* messages;
-          } catch (err) {
-            throw mapped(err);
-          }
-        })(),
-      };
+      return tapCallEnd(await next(req), { ok: () => {}, error: mapped });
     } catch (err) {
       throw mapped(err);
     }

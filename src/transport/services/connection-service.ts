@@ -47,15 +47,14 @@ export function invitationToProto(v: InvitationView): MessageInitShape<typeof In
 export function connectionService(ctx: AppContext): Partial<ServiceImpl<typeof ConnectionService>> {
   const repo = ctx.store.connections;
   ctx.chain?.pipeline.onSettled((op) => forgetFailedInvitation(repo, op));
-  const domain = () =>
-    new ConnectionsService({
-      repo,
-      orgs: ctx.store,
-      identity: ctx.identity,
-      chain: ctx.chain,
-      transaction: (fn) => ctx.store.transaction(fn),
-      operationByKey: operationByKey(ctx),
-    });
+  const domain = new ConnectionsService({
+    repo,
+    orgs: ctx.store,
+    identity: ctx.identity,
+    chain: ctx.chain,
+    transaction: (fn) => ctx.store.transaction(fn),
+    operationByKey: operationByKey(ctx),
+  });
   /** The invitation, and its operation announced as every write's is. */
   const answer = (w: InvitationWrite, call: HandlerContext) => ({
     invitation: invitationToProto(w.invitation),
@@ -63,21 +62,21 @@ export function connectionService(ctx: AppContext): Partial<ServiceImpl<typeof C
   });
   return {
     createInvitation(req, call) {
-      return answer(domain().create({ ...req, idempotencyKey: idempotencyKeyOf(req, call) ?? "" }), call);
+      return answer(domain.create({ ...req, idempotencyKey: idempotencyKeyOf(req, call) ?? "" }), call);
     },
     listInvitations(req) {
-      const views = domain().list({ direction: DIRECTION.fromProto(req.direction), status: STATUS.fromProto(req.status) });
+      const views = domain.list({ direction: DIRECTION.fromProto(req.direction), status: STATUS.fromProto(req.status) });
       return { invitations: views.map(invitationToProto) };
     },
     acceptInvitation(req, call) {
-      return answer(domain().accept({ ...req, idempotencyKey: idempotencyKeyOf(req, call) ?? "" }), call);
+      return answer(domain.accept({ ...req, idempotencyKey: idempotencyKeyOf(req, call) ?? "" }), call);
     },
     refuseInvitation(req, call) {
-      return answer(domain().refuse({ ...req, idempotencyKey: idempotencyKeyOf(req, call) ?? "" }), call);
+      return answer(domain.refuse({ ...req, idempotencyKey: idempotencyKeyOf(req, call) ?? "" }), call);
     },
     listConnections() {
       return {
-        connections: domain()
+        connections: domain
           .connections()
           .map((c) => ({ reference: c.reference ?? undefined, name: c.name, vat: c.vat, address: checksum(c.address), publicKey: c.publicKey })),
       };

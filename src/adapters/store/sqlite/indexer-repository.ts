@@ -180,21 +180,6 @@ export class IndexerRepository implements IndexerStateStore {
 
   // -------------------------------------------------------------------------------- cache
 
-  /** An organisation with its role and encryption public key, as the projection cached it. */
-  organization(address: string): { address: string; name: string; vat: string; role: string; publicKey: string } | undefined {
-    return this.db
-      .select({
-        address: organizations.address,
-        name: organizations.name,
-        vat: organizations.vat,
-        role: organizations.role,
-        publicKey: organizations.publicKey,
-      })
-      .from(organizations)
-      .where(eq(organizations.address, address.toLowerCase()))
-      .get();
-  }
-
   /** Removes a release from the cache (one that no longer exists after a reorg). */
   deleteRelease(address: string): void {
     this.db.delete(releases).where(eq(releases.address, address.toLowerCase())).run();
